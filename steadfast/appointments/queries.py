@@ -1,0 +1,147 @@
+"""Reads of the appointment book, shaped for the screens that show them.
+
+Each query runs a fixed number of SQL statements whatever the size of the book.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from steadfast.appointments.models import (
+    LIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Slot,
+    SlotStatus,
+)
+from steadfast.practices.models import Practice
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The start and end of a London calendar day, as aware datetimes (23 or 25 hours at the
+    clock changes)."""
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(day, time.min, tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+@dataclass
+class BookColumn:
+    clinician: object
+    slots: list = field(default_factory=list)
+
+
+@dataclass
+class DayBook:
+    day: date
+    columns: list[BookColumn]
+    times: list[datetime]
+
+    def grid(self) -> list[tuple[datetime, list]]:
+        """Rows by start time, one cell per clinician (None where they have no slot then)."""
+        by_clinician = [{s.start: s for s in col.slots} for col in self.columns]
+        return [(t, [cells.get(t) for cells in by_clinician]) for t in self.times]
+
+
+def _live_appointments() -> Prefetch:
+    return Prefetch(
+        "appointments",
+        queryset=Appointment.objects.filter(status__in=LIVE_STATUSES).select_related("patient"),
+        to_attr="live_appointments",
+    )
+
+
+def day_book(practice: Practice, day: date) -> DayBook:
+    """Every clinician's slots on `day`, with the live appointment (and patient) in each."""
+    start, end = day_bounds(day)
+    slots = list(
+        Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
+        .select_related("clinician")
+        .prefetch_related(_live_appointments())
+        .order_by("start")
+    )
+    columns: dict[int, BookColumn] = {}
+    for slot in slots:
+        slot.appointment = slot.live_appointments[0] if slot.live_appointments else None
+        columns.setdefault(slot.clinician_id, BookColumn(slot.clinician)).slots.append(slot)
+    ordered = sorted(columns.values(), key=lambda c: (c.clinician.role, c.clinician.last_name))
+    times = sorted({s.start for s in slots})
+    return DayBook(day=day, columns=ordered, times=times)
+
+
+def _appointments_on(practice: Practice, day: date) -> QuerySet[Appointment]:
+    start, end = day_bounds(day)
+    return (
+        Appointment.objects.filter(
+            practice=practice, slot__start__gte=start, slot__start__lt=end, status__in=LIVE_STATUSES
+        )
+        .select_related("slot", "slot__clinician", "patient")
+        .order_by("slot__start", "slot__clinician__last_name")
+    )
+
+
+def arrivals(practice: Practice, day: date) -> list[Appointment]:
+    """Reception's list: everyone expected today, in time order."""
+    return list(_appointments_on(practice, day))
+
+
+def clinician_list(clinician, day: date) -> list[Appointment]:
+    """A clinician's own patients for the day."""
+    return list(_appointments_on(clinician.practice, day).filter(slot__clinician=clinician))
+
+
+def appointment_for_practice(practice: Practice, appointment_id) -> Appointment:
+    return (
+        Appointment.objects.select_related("slot", "slot__clinician", "patient", "booked_by")
+        .prefetch_related("events__actor")
+        .get(pk=appointment_id, practice=practice)
+    )
+
+
+def slot_for_practice(practice: Practice, slot_id) -> Slot:
+    return Slot.objects.select_related("clinician").get(pk=slot_id, practice=practice)
+
+
+def free_slots(
+    practice: Practice,
+    first_day: date,
+    days: int = 7,
+    clinician=None,
+    limit: int = 200,
+) -> list[Slot]:
+    """Bookable slots from `first_day`: free, not over, and released from any embargo."""
+    now = timezone.now()
+    start, _ = day_bounds(first_day)
+    _, end = day_bounds(first_day + timedelta(days=days - 1))
+    qs = (
+        Slot.objects.filter(
+            practice=practice,
+            status=SlotStatus.FREE,
+            start__gte=max(start, now),
+            start__lt=end,
+        )
+        .filter(Q(embargoed_until__isnull=True) | Q(embargoed_until__lte=now))
+        .select_related("clinician")
+        .order_by("start", "clinician__last_name")
+    )
+    if clinician is not None:
+        qs = qs.filter(clinician=clinician)
+    return list(qs[:limit])
+
+
+def patient_appointments(patient) -> tuple[list[Appointment], list[Appointment]]:
+    """(upcoming, past) appointments of a patient, cancelled ones included in the past list."""
+    now = timezone.now()
+    rows = list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("slot", "slot__clinician")
+        .order_by("slot__start")
+    )
+    upcoming = [a for a in rows if a.slot.end > now and a.status != AppointmentStatus.CANCELLED]
+    upcoming_ids = {a.pk for a in upcoming}
+    past = [a for a in reversed(rows) if a.pk not in upcoming_ids]
+    return upcoming, past

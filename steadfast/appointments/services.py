@@ -1,0 +1,211 @@
+"""Writes to the appointment book: generating slots, booking, cancelling, moving, arriving.
+
+Each action is one transaction. Claiming a slot is a conditional UPDATE (`... WHERE status =
+'free'`), so when many people try for the same slot the database picks exactly one winner.
+"""
+
+from datetime import date, datetime, timedelta
+
+import holidays
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from steadfast.appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    CancelledBy,
+    Slot,
+    SlotStatus,
+)
+from steadfast.errors import InvalidTransition, SlotUnavailable
+from steadfast.practices.models import Practice, SessionTemplate
+
+S = AppointmentStatus
+# Which status may follow which. Telephone and video appointments go straight to in progress.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.BOOKED: frozenset({S.ARRIVED, S.IN_PROGRESS, S.DID_NOT_ATTEND, S.CANCELLED}),
+    S.ARRIVED: frozenset({S.IN_PROGRESS, S.DID_NOT_ATTEND, S.BOOKED}),
+    S.IN_PROGRESS: frozenset({S.FINISHED}),
+    S.FINISHED: frozenset(),
+    S.DID_NOT_ATTEND: frozenset({S.BOOKED}),
+    S.CANCELLED: frozenset(),
+}
+SLOT_GONE = "That slot is no longer available. Choose another slot."
+
+
+def england_bank_holidays(years: range) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="ENG", years=years)
+
+
+def generate_slots(practice: Practice, first_day: date, last_day: date) -> int:
+    """Create the slots the practice's rota gives for each working day in the range.
+
+    Bank holidays in England are skipped. Re-running is harmless: slots that already exist
+    (same clinician, same start) are left as they are. Returns the number of slots created.
+    """
+    closed = england_bank_holidays(range(first_day.year, last_day.year + 1))
+    templates = list(SessionTemplate.objects.filter(practice=practice))
+    tz = timezone.get_current_timezone()
+    new_slots = []
+    day = first_day
+    while day <= last_day:
+        if day not in closed:
+            for t in templates:
+                if t.weekday != day.weekday():
+                    continue
+                if (t.valid_from and day < t.valid_from) or (t.valid_until and day > t.valid_until):
+                    continue
+                embargo = (
+                    datetime.combine(day, t.release_time, tzinfo=tz) if t.release_time else None
+                )
+                start = datetime.combine(day, t.start_time, tzinfo=tz)
+                session_end = datetime.combine(day, t.end_time, tzinfo=tz)
+                step = timedelta(minutes=t.slot_minutes)
+                while start + step <= session_end:
+                    new_slots.append(
+                        Slot(
+                            practice=practice,
+                            clinician_id=t.clinician_id,
+                            start=start,
+                            end=start + step,
+                            slot_type=t.slot_type,
+                            delivery_mode=t.delivery_mode,
+                            reserved_for=t.reserved_for,
+                            embargoed_until=embargo,
+                            session_template=t,
+                        )
+                    )
+                    start += step
+        day += timedelta(days=1)
+    before = Slot.objects.filter(practice=practice).count()
+    Slot.objects.bulk_create(new_slots, batch_size=2000, ignore_conflicts=True)
+    return Slot.objects.filter(practice=practice).count() - before
+
+
+def _claim_slot(slot_id, practice_id, now: datetime) -> None:
+    claimed = (
+        Slot.objects.filter(
+            pk=slot_id, practice_id=practice_id, status=SlotStatus.FREE, end__gt=now
+        )
+        .filter(Q(embargoed_until__isnull=True) | Q(embargoed_until__lte=now))
+        .update(status=SlotStatus.BOOKED)
+    )
+    if not claimed:
+        raise SlotUnavailable(SLOT_GONE)
+
+
+def _record_event(appointment, from_status, actor, when, note="") -> None:
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        from_status=from_status,
+        to_status=appointment.status,
+        actor=actor,
+        occurred_at=when,
+        note=note,
+    )
+
+
+def book_appointment(slot_id, patient, booked_by, reason: str = "") -> Appointment:
+    """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            _claim_slot(slot_id, patient.practice_id, now)
+            appointment = Appointment.objects.create(
+                practice_id=patient.practice_id,
+                slot_id=slot_id,
+                patient=patient,
+                reason=reason.strip(),
+                booked_by=booked_by,
+                booked_at=now,
+                status_changed_at=now,
+            )
+            _record_event(appointment, "", booked_by, now)
+    except IntegrityError as exc:  # the partial unique index: belt to the UPDATE's braces
+        raise SlotUnavailable(SLOT_GONE) from exc
+    return appointment
+
+
+def _locked(appointment_id, practice_id) -> Appointment:
+    return Appointment.objects.select_for_update().get(pk=appointment_id, practice_id=practice_id)
+
+
+def cancel_appointment(appointment, cancelled_by: CancelledBy, reason: str, actor) -> Appointment:
+    """Cancel a booked appointment; its slot is free for someone else at once."""
+    now = timezone.now()
+    with transaction.atomic():
+        appt = _locked(appointment.pk, appointment.practice_id)
+        if appt.status != S.BOOKED:
+            status = appt.get_status_display().lower()
+            raise InvalidTransition(f"Only a booked appointment can be cancelled; it is {status}.")
+        appt.status = S.CANCELLED
+        appt.cancelled_by = cancelled_by
+        appt.cancellation_reason = reason.strip()
+        appt.status_changed_at = now
+        appt.save(
+            update_fields=["status", "cancelled_by", "cancellation_reason", "status_changed_at"]
+        )
+        Slot.objects.filter(pk=appt.slot_id).update(status=SlotStatus.FREE)
+        _record_event(appt, S.BOOKED, actor, now, note=f"Cancelled by {cancelled_by}")
+    return appt
+
+
+def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
+    """Move a booked appointment to another slot in one step: both slots change or neither."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            appt = _locked(appointment.pk, appointment.practice_id)
+            if appt.status != S.BOOKED:
+                raise InvalidTransition("Only a booked appointment can be moved.")
+            if str(appt.slot_id) == str(new_slot_id):
+                raise SlotUnavailable("The appointment is already in that slot.")
+            _claim_slot(new_slot_id, appt.practice_id, now)
+            old_slot_id = appt.slot_id
+            appt.slot_id = new_slot_id
+            appt.save(update_fields=["slot"])
+            Slot.objects.filter(pk=old_slot_id).update(status=SlotStatus.FREE)
+            _record_event(appt, S.BOOKED, actor, now, note=f"Moved from slot {old_slot_id}")
+    except IntegrityError as exc:
+        raise SlotUnavailable(SLOT_GONE) from exc
+    return appt
+
+
+def change_status(
+    appointment, to_status: AppointmentStatus, actor, occurred_at=None
+) -> Appointment:
+    """Arrive, start, finish, mark did-not-attend, or undo an arrival or DNA."""
+    if to_status == S.CANCELLED:
+        raise InvalidTransition("Use cancel to cancel an appointment.")
+    now = timezone.now()
+    with transaction.atomic():
+        appt = _locked(appointment.pk, appointment.practice_id)
+        if to_status not in TRANSITIONS[appt.status]:
+            raise InvalidTransition(
+                f"A {appt.get_status_display().lower()} appointment cannot become "
+                f"{S(to_status).label.lower()}."
+            )
+        from_status = appt.status
+        appt.status = to_status
+        appt.status_changed_at = occurred_at or now
+        appt.save(update_fields=["status", "status_changed_at"])
+        _record_event(appt, from_status, actor, occurred_at or now)
+    return appt
+
+
+def mark_arrived(appointment, actor) -> Appointment:
+    return change_status(appointment, S.ARRIVED, actor)
+
+
+def start_appointment(appointment, actor) -> Appointment:
+    return change_status(appointment, S.IN_PROGRESS, actor)
+
+
+def finish_appointment(appointment, actor) -> Appointment:
+    return change_status(appointment, S.FINISHED, actor)
+
+
+def mark_did_not_attend(appointment, actor) -> Appointment:
+    return change_status(appointment, S.DID_NOT_ATTEND, actor)

@@ -1,0 +1,251 @@
+"""Appointment book screens: day view, booking, the appointment page, arrivals and my list."""
+
+import uuid
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from steadfast.accounts.access import requires
+from steadfast.appointments import queries, services
+from steadfast.appointments.forms import BookForm, CancelForm, RescheduleForm, StatusForm
+from steadfast.errors import DomainError
+from steadfast.jinja import uk_date, uk_time
+from steadfast.navigation import day_from, safe_next
+from steadfast.patients.queries import patient_for_practice, search_patients
+
+
+def _day_url(when) -> str:
+    """The day view for the London date of `when` (a date or an aware datetime)."""
+    day = timezone.localtime(when).date() if hasattr(when, "tzinfo") else when
+    return f"{reverse('appointments:day')}?date={day.isoformat()}"
+
+
+def _appointment_or_404(request, appointment_id):
+    try:
+        return queries.appointment_for_practice(request.user.practice, appointment_id)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _slot_or_404(request, slot_id):
+    try:
+        return queries.slot_for_practice(request.user.practice, slot_id)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+@requires("view_appointment_book")
+def day(request):
+    day = day_from(request)
+    book = queries.day_book(request.user.practice, day)
+    return render(
+        request,
+        "appointments/day.jinja",
+        {
+            "page_title": f"Appointment book, {uk_date(day)}",
+            "nav_current": "book",
+            "book": book,
+            "now": timezone.now(),
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+        },
+    )
+
+
+def _chosen_patient(request):
+    try:
+        return patient_for_practice(request.user.practice, uuid.UUID(request.GET["patient"]))
+    except (KeyError, ValueError, ObjectDoesNotExist):
+        return None
+
+
+@requires("book_appointments")
+def book(request, slot_id):
+    slot = _slot_or_404(request, slot_id)
+    if request.method == "POST":
+        form = BookForm(request.POST)
+        if form.is_valid():
+            try:
+                patient = patient_for_practice(request.user.practice, form.cleaned_data["patient"])
+            except ObjectDoesNotExist as exc:
+                raise Http404 from exc
+            try:
+                services.book_appointment(
+                    slot.pk, patient, request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Booked {patient.listing_name} with {slot.clinician.display_name} "
+                    f"at {uk_time(slot.start)} on {uk_date(slot.start)}.",
+                )
+            return redirect(_day_url(slot.start))
+    else:
+        form = BookForm()
+    chosen = _chosen_patient(request)
+    query = request.GET.get("q", "")
+    results = search_patients(request.user.practice, query) if query and not chosen else []
+    context = {
+        "page_title": "Book an appointment",
+        "nav_current": "book",
+        "slot": slot,
+        "form": form,
+        "query": query,
+        "results": results,
+        "chosen": chosen,
+    }
+    if request.headers.get("HX-Request") and not chosen:
+        return render(request, "appointments/_patient_results.jinja", context)
+    return render(request, "appointments/book.jinja", context)
+
+
+@requires("view_appointment_book")
+def appointment(request, appointment_id):
+    appt = _appointment_or_404(request, appointment_id)
+    return render(
+        request,
+        "appointments/appointment.jinja",
+        {
+            "page_title": "Appointment",
+            "nav_current": "book",
+            "appointment": appt,
+            "cancel_form": CancelForm(),
+            "transitions": services.TRANSITIONS[appt.status],
+        },
+    )
+
+
+@requires("book_appointments")
+def cancel(request, appointment_id):
+    appt = _appointment_or_404(request, appointment_id)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_appointment(
+                appt, form.cleaned_data["cancelled_by"], form.cleaned_data["reason"], request.user
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+            return redirect("appointments:detail", appointment_id=appt.pk)
+        messages.success(
+            request,
+            f"Cancelled. The {uk_time(appt.slot.start)} slot with "
+            f"{appt.slot.clinician.display_name} is free again.",
+        )
+        return redirect(_day_url(appt.slot.start))
+    return render(
+        request,
+        "appointments/cancel.jinja",
+        {"page_title": "Cancel appointment", "appointment": appt, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires("book_appointments")
+def reschedule(request, appointment_id):
+    appt = _appointment_or_404(request, appointment_id)
+    form = RescheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.reschedule_appointment(appt, form.cleaned_data["slot"], request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            new = queries.appointment_for_practice(request.user.practice, moved.pk)
+            messages.success(
+                request,
+                f"Moved to {uk_time(new.slot.start)} on {uk_date(new.slot.start)} "
+                f"with {new.slot.clinician.display_name}.",
+            )
+            return redirect("appointments:detail", appointment_id=appt.pk)
+    first_day = day_from(request)
+    same_clinician = request.GET.get("clinician") == "same"
+    slots = queries.free_slots(
+        request.user.practice,
+        first_day,
+        days=7,
+        clinician=appt.slot.clinician if same_clinician else None,
+    )
+    return render(
+        request,
+        "appointments/reschedule.jinja",
+        {
+            "page_title": "Move appointment",
+            "appointment": appt,
+            "form": form,
+            "slots": slots,
+            "first_day": first_day,
+            "same_clinician": same_clinician,
+            "next_week": first_day + timedelta(days=7),
+        },
+    )
+
+
+@require_POST
+@requires("manage_arrivals")
+def change_status(request, appointment_id):
+    appt = _appointment_or_404(request, appointment_id)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            appt = services.change_status(appt, form.cleaned_data["to_status"], request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, "Choose what happened to the appointment.")
+    if request.headers.get("HX-Request") and request.POST.get("row"):
+        appt = queries.appointment_for_practice(request.user.practice, appt.pk)
+        return render(
+            request,
+            "appointments/_list_row.jinja",
+            {
+                "a": appt,
+                "transitions": services.TRANSITIONS[appt.status],
+                "row": request.POST["row"],
+            },
+        )
+    return redirect(safe_next(request, reverse("appointments:detail", args=[appt.pk])))
+
+
+@requires("manage_arrivals")
+def arrivals(request):
+    day = day_from(request)
+    return render(
+        request,
+        "appointments/list.jinja",
+        {
+            "page_title": f"Arrivals, {uk_date(day)}",
+            "heading": "Arrivals",
+            "nav_current": "arrivals",
+            "row": "arrivals",
+            "day": day,
+            "appointments": queries.arrivals(request.user.practice, day),
+            "transitions": services.TRANSITIONS,
+        },
+    )
+
+
+@requires("view_own_list")
+def my_list(request):
+    day = day_from(request)
+    return render(
+        request,
+        "appointments/list.jinja",
+        {
+            "page_title": f"My list, {uk_date(day)}",
+            "heading": "My list",
+            "nav_current": "my_list",
+            "row": "my_list",
+            "day": day,
+            "appointments": queries.clinician_list(request.user, day),
+            "transitions": services.TRANSITIONS,
+        },
+    )

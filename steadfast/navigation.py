@@ -1,0 +1,22 @@
+"""Small helpers shared by views: safe redirects back and dates from query strings."""
+
+from datetime import date
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def day_from(request: HttpRequest, param: str = "date") -> date:
+    """The day asked for in `?date=YYYY-MM-DD`, or today in London when absent or malformed."""
+    try:
+        return date.fromisoformat(request.GET.get(param, ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default

@@ -1,0 +1,42 @@
+"""`steadfast demo`: load the synthetic demo practice, once."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from steadfast import demo_data
+
+
+class Command(BaseCommand):
+    help = "Load the synthetic demo practice (once). Refuses a database holding real data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--patients", type=int, default=10_000)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--weeks", type=int, default=4, help="rota weeks either side of today")
+        parser.add_argument("--logins", action="store_true", help="only print the demo logins")
+
+    def handle(self, *args, patients, seed, weeks, logins, **options):
+        if not logins:
+            if demo_data.demo_practice():
+                self.stdout.write("The demo practice is already loaded.")
+            else:
+                started = time.monotonic()
+                try:
+                    summary = demo_data.load_demo(patients=patients, seed=seed, weeks=weeks)
+                except demo_data.NotADemoDatabase as exc:
+                    raise CommandError(str(exc)) from exc
+                self.stdout.write(
+                    f"Loaded the demo practice in {time.monotonic() - started:.1f} s: "
+                    f"{summary.patients} patients, {summary.clinicians} clinicians, "
+                    f"{summary.slots} slots, {summary.appointments} appointments."
+                )
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        password = demo_data.demo_password()
+        if not demo_data.demo_practice() or not password:
+            return
+        self.stdout.write(f"\nDemo logins (synthetic practice), all with password {password}")
+        for username, role in demo_data.LOGIN_USERS.items():
+            self.stdout.write(f"  {username:16} {role.label}")

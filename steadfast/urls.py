@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from steadfast.accounts.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("steadfast.accounts.urls")),
+    path("appointments/", include("steadfast.appointments.urls")),
+    path("patients/", include("steadfast.patients.urls")),
+]
+
+handler403 = "steadfast.views.forbidden"
+handler404 = "steadfast.views.not_found"
+handler500 = "steadfast.views.server_error"
