@@ -1,0 +1,97 @@
+"""factory_boy factories: synthetic practices, staff, patients and slots for tests."""
+
+import itertools
+from datetime import date, datetime, time, timedelta
+
+import factory
+from django.utils import timezone
+
+from steadfast.accounts.models import Role, User
+from steadfast.appointments.models import Slot
+from steadfast.patients.models import Patient, Sex
+from steadfast.patients.nhs_numbers import synthetic_nhs_numbers
+from steadfast.practices.models import Practice, SessionTemplate
+
+_nhs_numbers = synthetic_nhs_numbers(start=900_000)
+_ods = itertools.count(10001)
+PASSWORD = "correct-horse-battery"
+
+
+def london(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
+
+
+def tomorrow() -> date:
+    return timezone.localdate() + timedelta(days=1)
+
+
+class PracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practice
+
+    name = factory.Sequence(lambda n: f"Test Practice {n}")
+    ods_code = factory.LazyFunction(lambda: f"T{next(_ods) % 100000:05d}")
+    address_line1 = "1 High Street"
+    town = "Leeds"
+    postcode = "LS1 4AP"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    role = Role.RECEPTIONIST
+    practice = factory.SubFactory(PracticeFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class GPFactory(UserFactory):
+    role = Role.GP
+    title = "Dr"
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    practice = factory.SubFactory(PracticeFactory)
+    nhs_number = factory.LazyFunction(lambda: next(_nhs_numbers))
+    given_name = factory.Faker("first_name", locale="en_GB")
+    family_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = date(1970, 11, 24)
+    sex = Sex.FEMALE
+    address_line1 = "2 Park Row"
+    town = "Leeds"
+    postcode = "LS1 5HD"
+    registered_on = date(2000, 1, 1)
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Slot
+
+    clinician = factory.SubFactory(GPFactory)
+    practice = factory.SelfAttribute("clinician.practice")
+    start = factory.Sequence(lambda n: london(tomorrow(), 9) + timedelta(minutes=10 * n))
+    end = factory.LazyAttribute(lambda s: s.start + timedelta(minutes=10))
+
+
+class SessionTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SessionTemplate
+
+    clinician = factory.SubFactory(GPFactory)
+    practice = factory.SelfAttribute("clinician.practice")
+    weekday = 0
+    start_time = time(9)
+    end_time = time(10)
+    slot_minutes = 10
