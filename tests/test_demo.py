@@ -1,0 +1,81 @@
+"""`steadfast demo`: a synthetic practice, loaded once, never over real data."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from steadfast.accounts.models import User
+from steadfast.appointments.models import Appointment, AppointmentStatus, Slot
+from steadfast.patients.models import Patient
+from steadfast.patients.nhs_numbers import normalise_nhs_number
+from steadfast.practices.models import Practice
+from tests.factories import PracticeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def demo_env(settings, tmp_path, monkeypatch):
+    settings.VAR_DIR = tmp_path
+    monkeypatch.delenv("STEADFAST_DEMO_PASSWORD", raising=False)
+
+
+def run_demo(**options) -> str:
+    out = io.StringIO()
+    call_command("demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_demo_loads_a_synthetic_practice_with_logins(client):
+    output = run_demo(patients=300, weeks=1, seed=7)
+    password = output.split("password ")[1].split()[0]
+    for username in ("demo-reception", "demo-gp", "demo-nurse", "demo-manager"):
+        assert username in output
+        assert client.login(username=username, password=password)
+    assert User.objects.filter(role__in=["gp", "nurse", "hca"]).count() == 8
+    numbers = list(Patient.objects.values_list("nhs_number", flat=True))
+    assert len(numbers) == 300
+    assert all(n.startswith("999") and normalise_nhs_number(n) == n for n in numbers)
+
+
+def test_demo_books_most_past_slots_with_some_did_not_attend():
+    run_demo(patients=300, weeks=2)
+    past = Slot.objects.filter(end__lte=timezone.now())
+    finished_or_dna = Appointment.objects.filter(
+        status__in=[AppointmentStatus.FINISHED, AppointmentStatus.DID_NOT_ATTEND]
+    )
+    share = finished_or_dna.count() / past.count()
+    dna = finished_or_dna.filter(status=AppointmentStatus.DID_NOT_ATTEND).count()
+    assert 0.6 < share < 0.8
+    assert 0.01 < dna / finished_or_dna.count() < 0.1
+
+
+def test_demo_uses_the_password_from_the_environment(client, monkeypatch):
+    monkeypatch.setenv("STEADFAST_DEMO_PASSWORD", "a-long-demo-password")
+    run_demo(patients=50, weeks=1)
+    assert client.login(username="demo-gp", password="a-long-demo-password")
+
+
+def test_demo_loads_only_once():
+    run_demo(patients=50, weeks=1)
+    again = run_demo(patients=50, weeks=1)
+    assert "already loaded" in again
+    assert Patient.objects.count() == 50
+
+
+def test_demo_is_deterministic_for_a_seed():
+    run_demo(patients=40, weeks=1, seed=3)
+    first = sorted(Patient.objects.values_list("nhs_number", "family_name", "date_of_birth"))
+    for model in (Appointment, Slot, Patient, User, Practice):  # children before parents
+        model.objects.all().delete()
+    run_demo(patients=40, weeks=1, seed=3)
+    assert sorted(Patient.objects.values_list("nhs_number", "family_name", "date_of_birth")) == first
+
+
+def test_demo_refuses_a_database_with_real_data():
+    PracticeFactory(is_demo=False)
+    with pytest.raises(CommandError, match="not the demo practice"):
+        run_demo(patients=10, weeks=1)
+    assert not Patient.objects.exists()

@@ -1,0 +1,38 @@
+"""Signing in and where each role lands."""
+
+import pytest
+from django.urls import reverse
+
+from steadfast.accounts.models import Role
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_wrong_password_is_refused_with_a_message(client):
+    UserFactory(username="kim")
+    response = client.post(reverse("accounts:login"), {"username": "kim", "password": "nope"})
+    assert response.status_code == 200
+    assert "Enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [(Role.RECEPTIONIST, "appointments:day"), (Role.GP, "appointments:my_list"),
+     (Role.NURSE, "appointments:my_list")],
+)
+def test_each_role_lands_where_their_day_starts(client, role, landing):
+    UserFactory(username="sam", role=role)
+    response = client.post(
+        reverse("accounts:login"), {"username": "sam", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(landing)
+
+
+def test_logging_out_needs_a_post_and_ends_the_session(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("appointments:day")).status_code == 302
