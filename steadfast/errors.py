@@ -9,6 +9,10 @@ class SlotUnavailable(DomainError):
     pass
 
 
+class PatientNotBookable(DomainError):
+    pass
+
+
 class InvalidTransition(DomainError):
     pass
 

@@ -71,7 +71,9 @@ def test_demo_is_deterministic_for_a_seed():
     for model in (Appointment, Slot, Patient, User, Practice):  # children before parents
         model.objects.all().delete()
     run_demo(patients=40, weeks=1, seed=3)
-    assert sorted(Patient.objects.values_list("nhs_number", "family_name", "date_of_birth")) == first
+    assert (
+        sorted(Patient.objects.values_list("nhs_number", "family_name", "date_of_birth")) == first
+    )
 
 
 def test_demo_refuses_a_database_with_real_data():

@@ -19,8 +19,11 @@ def test_wrong_password_is_refused_with_a_message(client):
 
 @pytest.mark.parametrize(
     ("role", "landing"),
-    [(Role.RECEPTIONIST, "appointments:day"), (Role.GP, "appointments:my_list"),
-     (Role.NURSE, "appointments:my_list")],
+    [
+        (Role.RECEPTIONIST, "appointments:day"),
+        (Role.GP, "appointments:my_list"),
+        (Role.NURSE, "appointments:my_list"),
+    ],
 )
 def test_each_role_lands_where_their_day_starts(client, role, landing):
     UserFactory(username="sam", role=role)

@@ -19,7 +19,8 @@ from steadfast.appointments.models import (
     Slot,
     SlotStatus,
 )
-from steadfast.errors import InvalidTransition, SlotUnavailable
+from steadfast.errors import InvalidTransition, PatientNotBookable, SlotUnavailable
+from steadfast.patients.models import RegistrationStatus
 from steadfast.practices.models import Practice, SessionTemplate
 
 S = AppointmentStatus
@@ -32,6 +33,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DID_NOT_ATTEND: frozenset({S.BOOKED}),
     S.CANCELLED: frozenset(),
 }
+BOOKABLE_REGISTRATIONS = frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.TEMPORARY})
 SLOT_GONE = "That slot is no longer available. Choose another slot."
 
 
@@ -109,6 +111,9 @@ def _record_event(appointment, from_status, actor, when, note="") -> None:
 
 def book_appointment(slot_id, patient, booked_by, reason: str = "") -> Appointment:
     """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable."""
+    if patient.registration_status not in BOOKABLE_REGISTRATIONS:
+        status = patient.get_registration_status_display().lower()
+        raise PatientNotBookable(f"This patient cannot be booked: their registration is {status}.")
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from steadfast.appointments import services
 from steadfast.appointments.models import Appointment, AppointmentStatus, SlotStatus
-from steadfast.errors import InvalidTransition, SlotUnavailable
+from steadfast.errors import InvalidTransition, PatientNotBookable, SlotUnavailable
 from tests.factories import PatientFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,8 +53,12 @@ def test_second_booking_of_same_slot_is_refused(slot, patient, receptionist):
 def test_database_refuses_two_live_appointments_in_one_slot(slot, patient, receptionist):
     first = services.book_appointment(slot.pk, patient, receptionist)
     duplicate = Appointment(
-        practice=slot.practice, slot=slot, patient=patient, booked_by=receptionist,
-        booked_at=first.booked_at, status_changed_at=first.booked_at,
+        practice=slot.practice,
+        slot=slot,
+        patient=patient,
+        booked_by=receptionist,
+        booked_at=first.booked_at,
+        status_changed_at=first.booked_at,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicate.save()
@@ -88,12 +92,23 @@ def test_patient_cannot_be_booked_into_another_practices_slot(slot, receptionist
     assert slot.status == SlotStatus.FREE
 
 
+@pytest.mark.parametrize("registration", ["deducted", "deceased"])
+def test_deducted_or_deceased_patient_cannot_be_booked(slot, receptionist, registration):
+    patient = PatientFactory(practice=slot.practice, registration_status=registration)
+    with pytest.raises(PatientNotBookable, match=registration):
+        services.book_appointment(slot.pk, patient, receptionist)
+    slot.refresh_from_db()
+    assert slot.status == SlotStatus.FREE
+
+
 def test_cancelling_frees_the_slot_for_someone_else(slot, patient, receptionist):
     appt = services.book_appointment(slot.pk, patient, receptionist)
     services.cancel_appointment(appt, "patient", "Feeling better", receptionist)
     appt.refresh_from_db()
     assert (appt.status, appt.cancelled_by, appt.cancellation_reason) == (
-        S.CANCELLED, "patient", "Feeling better",
+        S.CANCELLED,
+        "patient",
+        "Feeling better",
     )
     other = PatientFactory(practice=slot.practice)
     assert services.book_appointment(slot.pk, other, receptionist).patient == other

@@ -11,7 +11,14 @@ from django.utils import timezone
 from steadfast.accounts.models import Role
 from steadfast.appointments import services
 from steadfast.appointments.models import Appointment, AppointmentStatus, SlotStatus
-from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, tomorrow
+from tests.factories import (
+    GPFactory,
+    PatientFactory,
+    SlotFactory,
+    UserFactory,
+    london,
+    tomorrow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +63,8 @@ def test_day_view_shows_each_clinician_with_free_and_booked_slots(client, recept
 def test_day_view_runs_the_same_number_of_queries_however_full_the_day(client, reception, gp):
     def queries_for_day_with(n_slots, day):
         for i in range(n_slots):
-            start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
-            slot = SlotFactory(clinician=gp, start=start + timedelta(hours=8, minutes=10 * i),
-                               end=start + timedelta(hours=8, minutes=10 * i + 10))
+            start = london(day, 8) + timedelta(minutes=10 * i)
+            slot = SlotFactory(clinician=gp, start=start, end=start + timedelta(minutes=10))
             if i % 2:
                 services.book_appointment(slot.pk, PatientFactory(practice=gp.practice), reception)
         with CaptureQueriesContext(connection) as ctx:
@@ -91,7 +97,9 @@ def test_booking_a_slot_someone_else_just_took_says_so(client, reception, gp):
     assert Appointment.objects.filter(slot=slot).count() == 1
 
 
-@pytest.mark.parametrize("patient_value", ["not-a-uuid", "", "00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize(
+    "patient_value", ["not-a-uuid", "", "00000000-0000-0000-0000-000000000000"]
+)
 def test_booking_with_a_bad_patient_never_errors_or_books(client, reception, gp, patient_value):
     slot = SlotFactory(clinician=gp)
     response = client.post(book_url(slot), {"patient": patient_value})
@@ -110,7 +118,9 @@ def test_unknown_slot_or_appointment_is_not_found(client, reception):
 def test_another_practices_appointment_is_invisible(client, reception):
     elsewhere = SlotFactory()  # another practice
     appt = services.book_appointment(
-        elsewhere.pk, PatientFactory(practice=elsewhere.practice), UserFactory(practice=elsewhere.practice)
+        elsewhere.pk,
+        PatientFactory(practice=elsewhere.practice),
+        UserFactory(practice=elsewhere.practice),
     )
     assert client.get(reverse("appointments:detail", args=[appt.pk])).status_code == 404
     assert client.get(book_url(elsewhere)).status_code == 404
@@ -143,8 +153,12 @@ def test_reschedule_offers_free_slots_and_moves_the_appointment(client, receptio
 
 def test_arrivals_list_marks_a_patient_arrived_in_place(client, reception, gp):
     now = timezone.now()
-    slot = SlotFactory(clinician=gp, start=now + timedelta(minutes=5), end=now + timedelta(minutes=15))
-    appt = services.book_appointment(slot.pk, PatientFactory(practice=gp.practice, family_name="Ng"), reception)
+    slot = SlotFactory(
+        clinician=gp, start=now + timedelta(minutes=5), end=now + timedelta(minutes=15)
+    )
+    appt = services.book_appointment(
+        slot.pk, PatientFactory(practice=gp.practice, family_name="Ng"), reception
+    )
     page = client.get(reverse("appointments:arrivals")).content.decode()
     assert "NG," in page
     row = client.post(
@@ -162,10 +176,16 @@ def test_clinician_sees_only_their_own_list(client, gp):
     now = timezone.now()
     other_gp = GPFactory(practice=gp.practice)
     reception = UserFactory(practice=gp.practice)
-    mine = SlotFactory(clinician=gp, start=now + timedelta(minutes=5), end=now + timedelta(minutes=15))
+    mine = SlotFactory(
+        clinician=gp, start=now + timedelta(minutes=5), end=now + timedelta(minutes=15)
+    )
     theirs = SlotFactory(clinician=other_gp, start=mine.start, end=mine.end)
-    services.book_appointment(mine.pk, PatientFactory(practice=gp.practice, family_name="Mine"), reception)
-    services.book_appointment(theirs.pk, PatientFactory(practice=gp.practice, family_name="Theirs"), reception)
+    services.book_appointment(
+        mine.pk, PatientFactory(practice=gp.practice, family_name="Mine"), reception
+    )
+    services.book_appointment(
+        theirs.pk, PatientFactory(practice=gp.practice, family_name="Theirs"), reception
+    )
     client.force_login(gp)
     page = client.get(reverse("appointments:my_list")).content.decode()
     assert "MINE," in page and "THEIRS," not in page

@@ -75,7 +75,9 @@ def test_registration_form_creates_the_patient_and_opens_their_page(client, rece
     assert "943 476 5919" in page
     patient = Patient.objects.get()
     assert (patient.postcode, patient.usual_gp, patient.registered_on is not None) == (
-        "LS6 2AB", gp, True,
+        "LS6 2AB",
+        gp,
+        True,
     )
 
 
@@ -105,9 +107,16 @@ def test_registration_form_flags_a_taken_nhs_number_on_the_field(client, recepti
     assert Patient.objects.count() == 1
 
 
-def test_registration_form_warns_of_a_possible_duplicate_then_accepts_confirmation(client, reception):
-    PatientFactory(practice=reception.practice, nhs_number=None, given_name="Zoe",
-                   family_name="Ashworth", date_of_birth=date(1970, 11, 24))
+def test_registration_form_warns_of_a_possible_duplicate_then_accepts_confirmation(
+    client, reception
+):
+    PatientFactory(
+        practice=reception.practice,
+        nhs_number=None,
+        given_name="Zoe",
+        family_name="Ashworth",
+        date_of_birth=date(1970, 11, 24),
+    )
     first = client.post(reverse("patients:register"), form_data(nhs_number=""))
     assert "may already be registered" in first.content.decode()
     assert Patient.objects.count() == 1
@@ -116,7 +125,9 @@ def test_registration_form_warns_of_a_possible_duplicate_then_accepts_confirmati
 
 
 def test_patient_page_shows_demographics_to_reception(client, reception):
-    patient = PatientFactory(practice=reception.practice, nhs_number="9434765919", phone="0113 496 0000")
+    patient = PatientFactory(
+        practice=reception.practice, nhs_number="9434765919", phone="0113 496 0000"
+    )
     page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert "943 476 5919" in page and "0113 496 0000" in page and "24 Nov 1970" in page
 

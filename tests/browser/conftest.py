@@ -1,0 +1,62 @@
+"""Browser tests: Debian's chromium, driven through Playwright, against pytest-django's live_server.
+
+Without chromium these tests skip with the reason, or under CI=true fail the run.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import missing_prerequisite
+
+# Playwright's sync API keeps an asyncio event loop registered on the test thread, and Django
+# refuses ORM calls from a thread with a running loop. Nothing of ours runs on that loop, so the
+# factories and assertions in these tests may safely use the ORM synchronously.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Long enough for a slow CI machine, short enough that a broken page fails within the minute.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m "not browser"` has deselected what it will
+def pytest_collection_modifyitems(config, items):
+    browser_tests = [item for item in items if "browser" in item.keywords]
+    if browser_tests and not Path(CHROMIUM).is_file():
+        skip = missing_prerequisite(f"chromium not found at {CHROMIUM}")
+        for item in browser_tests:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) per test, with relative URLs on the live server."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, locale="en-GB"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
