@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 from faker import Faker
 
 from steadfast.accounts.models import Role
@@ -89,6 +90,7 @@ def refuse_unless_demo_database() -> None:
         )
 
 
+@scopes_disabled()
 def load_demo(patients: int = 10_000, seed: int = 1, weeks: int = 4) -> DemoSummary:
     refuse_unless_demo_database()
     rng = random.Random(seed)

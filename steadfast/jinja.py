@@ -11,6 +11,7 @@ from django.utils import timezone
 from jinja2 import ChainableUndefined, Environment
 
 from steadfast.accounts.access import can
+from steadfast.audit.queries import open_alert_count
 from steadfast.patients.nhs_numbers import format_nhs_number
 
 
@@ -50,6 +51,7 @@ def environment(**options: Any) -> Environment:
         url=url,
         static=static,
         can=can,
+        open_alert_count=open_alert_count,
         get_messages=messages.get_messages,
         csrf_token_value=get_token,
     )

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "steadfast.practices",
     "steadfast.patients",
     "steadfast.appointments",
+    "steadfast.audit",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "steadfast.accounts.access.PracticeScopeMiddleware",
+    "steadfast.audit.origin.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -117,6 +120,11 @@ if _env_flag("STEADFAST_HTTPS"):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Audit: the chain's HMAC key (derived from SECRET_KEY when unset; keep it out of the database
+# host). AUDIT_ENABLED exists only so benchmarks/audit.py can measure what auditing costs.
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+AUDIT_ENABLED = os.environ.get("STEADFAST_BENCHMARK_AUDIT_OFF") != "1"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("steadfast.accounts.urls")),
     path("appointments/", include("steadfast.appointments.urls")),
     path("patients/", include("steadfast.patients.urls")),
+    path("audit/", include("steadfast.audit.urls")),
 ]
 
 handler403 = "steadfast.views.forbidden"

@@ -12,6 +12,7 @@ import dj_database_url
 import pytest
 from django.conf import settings
 from django.db import connections
+from django_scopes import scopes_disabled
 
 from steadfast.testing.postgres import PostgresUnavailable, ThrowawayPostgres
 
@@ -72,3 +73,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_practice_scope():
+    """Tests set up data across practices; HTTP requests still run in the user's own scope."""
+    with scopes_disabled():
+        yield

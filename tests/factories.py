@@ -81,7 +81,8 @@ class SlotFactory(factory.django.DjangoModelFactory):
 
     clinician = factory.SubFactory(GPFactory)
     practice = factory.SelfAttribute("clinician.practice")
-    start = factory.Sequence(lambda n: london(tomorrow(), 9) + timedelta(minutes=10 * n))
+    # Always tomorrow, between 08:00 and 16:15, however many slots a test session makes.
+    start = factory.Sequence(lambda n: london(tomorrow(), 8) + timedelta(minutes=5 * (n % 100)))
     end = factory.LazyAttribute(lambda s: s.start + timedelta(minutes=10))
 
 

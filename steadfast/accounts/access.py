@@ -8,18 +8,38 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django_scopes import scope
 
 from steadfast.accounts.models import Role
 
 R = Role
-ACTIVITIES: dict[str, frozenset[str]] = {
-    "view_appointment_book": frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER}),
-    "book_appointments": frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER}),
-    "manage_arrivals": frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER}),
-    "view_own_list": frozenset({R.GP, R.NURSE, R.HCA}),
-    "view_demographics": frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER}),
-    "register_patients": frozenset({R.RECEPTIONIST, R.PRACTICE_MANAGER}),
+FRONT_DESK = frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER})
+CLINICAL = frozenset({R.GP, R.NURSE, R.HCA})
+
+# Activity: (who may, what it means). The roles page shows this table as it stands.
+ACTIVITY_TABLE: dict[str, tuple[frozenset[str], str]] = {
+    "view_appointment_book": (FRONT_DESK, "See the appointment book and its patients"),
+    "book_appointments": (FRONT_DESK, "Book, move and cancel appointments"),
+    "manage_arrivals": (FRONT_DESK, "Mark arrivals, starts, finishes and did-not-attends"),
+    "view_own_list": (CLINICAL, "See their own list of patients for the day"),
+    "view_demographics": (FRONT_DESK, "Find patients and see their demographics"),
+    "register_patients": (frozenset({R.RECEPTIONIST, R.PRACTICE_MANAGER}), "Register patients"),
+    "break_glass": (FRONT_DESK, "Open a sensitive record with no care relationship, with a reason"),
+    "view_clinical_record": (CLINICAL, "Read consultations, problems, medicines and results"),
+    "record_consultation": (CLINICAL, "Record consultations and coded entries"),
+    "prescribe": (frozenset({R.GP, R.NURSE}), "Prescribe and issue repeat medicines"),
+    "manage_rotas": (frozenset({R.PRACTICE_MANAGER}), "Set clinicians' rotas and sessions"),
+    "manage_staff": (frozenset({R.PRACTICE_MANAGER, R.ADMIN}), "Manage staff; see this table"),
+    "restrict_records": (frozenset({R.PRACTICE_MANAGER}), "Mark a record sensitive (restricted)"),
+    "view_audit": (frozenset({R.PRACTICE_MANAGER}), "Search the audit trail and see alerts"),
+    "view_record_audit": (
+        frozenset({R.GP, R.PRACTICE_MANAGER}),
+        "See who has looked at a patient's record",
+    ),
+    "run_reports": (frozenset({R.PRACTICE_MANAGER, R.GP}), "Run practice reports"),
+    "export": (frozenset({R.PRACTICE_MANAGER}), "Export patient data"),
 }
+ACTIVITIES: dict[str, frozenset[str]] = {name: roles for name, (roles, _) in ACTIVITY_TABLE.items()}
 
 
 def can(user, activity: str) -> bool:
@@ -50,3 +70,22 @@ def requires(activity: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+class PracticeScopeMiddleware:
+    """Confine every query on patient data to the signed-in user's practice.
+
+    Models holding patient data use django-scopes' ScopedManager, so a view that forgets to
+    filter by practice still cannot read another practice's rows; outside this scope such
+    queries raise an error rather than return everything.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        # An empty list matches nothing: anonymous users and staff without a practice see none.
+        practice = [user.practice_id] if user.is_authenticated and user.practice_id else []
+        with scope(practice=practice):
+            return self.get_response(request)

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django_scopes import ScopedManager
 
 from steadfast.practices.models import DeliveryMode, ReservedFor, SlotType
 
@@ -41,6 +42,8 @@ class Slot(models.Model):
     session_template = models.ForeignKey(
         "practices.SessionTemplate", on_delete=models.SET_NULL, null=True, blank=True
     )
+
+    objects = ScopedManager(practice="practice")
 
     class Meta:
         ordering = ["start", "clinician_id"]
@@ -101,6 +104,8 @@ class Appointment(models.Model):
     status_changed_at = models.DateTimeField()
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy, blank=True)
     cancellation_reason = models.CharField(max_length=500, blank=True)
+
+    objects = ScopedManager(practice="practice")
 
     class Meta:
         ordering = ["slot__start"]

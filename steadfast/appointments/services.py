@@ -19,6 +19,7 @@ from steadfast.appointments.models import (
     Slot,
     SlotStatus,
 )
+from steadfast.audit import services as audit
 from steadfast.errors import InvalidTransition, PatientNotBookable, SlotUnavailable
 from steadfast.patients.models import RegistrationStatus
 from steadfast.practices.models import Practice, SessionTemplate
@@ -98,7 +99,14 @@ def _claim_slot(slot_id, practice_id, now: datetime) -> None:
         raise SlotUnavailable(SLOT_GONE)
 
 
-def _record_event(appointment, from_status, actor, when, note="") -> None:
+def _record_event(appointment, from_status, actor, when, note="", action="") -> None:
+    """Keep the appointment's own history, and put the change on the audit trail."""
+    audit.record(
+        action or f"appointment_{appointment.status}",
+        user=actor,
+        patient_id=appointment.patient_id,
+        detail=f"appointment {appointment.pk}",
+    )
     AppointmentEvent.objects.create(
         appointment=appointment,
         from_status=from_status,
@@ -172,7 +180,10 @@ def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
             appt.slot_id = new_slot_id
             appt.save(update_fields=["slot"])
             Slot.objects.filter(pk=old_slot_id).update(status=SlotStatus.FREE)
-            _record_event(appt, S.BOOKED, actor, now, note=f"Moved from slot {old_slot_id}")
+            _record_event(
+                appt, S.BOOKED, actor, now, note=f"Moved from slot {old_slot_id}",
+                action="appointment_moved",
+            )
     except IntegrityError as exc:
         raise SlotUnavailable(SLOT_GONE) from exc
     return appt

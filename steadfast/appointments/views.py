@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 from steadfast.accounts.access import requires
 from steadfast.appointments import queries, services
 from steadfast.appointments.forms import BookForm, CancelForm, RescheduleForm, StatusForm
+from steadfast.audit.record_access import open_patient_record
+from steadfast.audit.services import record
 from steadfast.errors import DomainError
 from steadfast.jinja import uk_date, uk_time
 from steadfast.navigation import day_from, safe_next
@@ -44,6 +46,7 @@ def _slot_or_404(request, slot_id):
 def day(request):
     day = day_from(request)
     book = queries.day_book(request.user.practice, day)
+    record("view_appointment_book", user=request.user, detail=day.isoformat())
     return render(
         request,
         "appointments/day.jinja",
@@ -91,6 +94,8 @@ def book(request, slot_id):
     else:
         form = BookForm()
     chosen = _chosen_patient(request)
+    if chosen and (elsewhere := open_patient_record(request, chosen, "view_patient_for_booking")):
+        return elsewhere
     query = request.GET.get("q", "")
     results = search_patients(request.user.practice, query) if query and not chosen else []
     context = {
@@ -110,6 +115,8 @@ def book(request, slot_id):
 @requires("view_appointment_book")
 def appointment(request, appointment_id):
     appt = _appointment_or_404(request, appointment_id)
+    if elsewhere := open_patient_record(request, appt.patient, "view_appointment"):
+        return elsewhere
     return render(
         request,
         "appointments/appointment.jinja",
@@ -218,6 +225,7 @@ def change_status(request, appointment_id):
 @requires("manage_arrivals")
 def arrivals(request):
     day = day_from(request)
+    record("view_arrivals", user=request.user, detail=day.isoformat())
     return render(
         request,
         "appointments/list.jinja",
@@ -236,6 +244,7 @@ def arrivals(request):
 @requires("view_own_list")
 def my_list(request):
     day = day_from(request)
+    record("view_own_list", user=request.user, detail=day.isoformat())
     return render(
         request,
         "appointments/list.jinja",

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django_scopes import ScopedManager
 
 from steadfast.patients.names import name_key, postcode_key
 
@@ -42,6 +43,10 @@ class Patient(models.Model):
         max_length=12, choices=RegistrationStatus, default=RegistrationStatus.REGISTERED
     )
     registered_on = models.DateField()
+    is_sensitive = models.BooleanField(
+        "sensitive record", default=False,
+        help_text="Opening it without a care relationship asks for a reason and alerts the manager",
+    )
     usual_gp = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -55,6 +60,8 @@ class Patient(models.Model):
     postcode_key = models.CharField(max_length=8, editable=False, db_index=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(practice="practice")
 
     class Meta:
         ordering = ["family_name", "given_name"]

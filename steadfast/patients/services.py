@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from steadfast.audit import services as audit
 from steadfast.errors import DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.patients.models import Patient
 from steadfast.patients.queries import possible_duplicates
@@ -29,6 +30,17 @@ def register_patient(
     try:
         with transaction.atomic():
             patient.save()
+            audit.record("register_patient", user=registered_by, patient_id=patient.pk)
     except IntegrityError as exc:
         raise DuplicateNHSNumber(NHS_NUMBER_TAKEN) from exc
+    return patient
+
+
+def mark_sensitive(patient: Patient, sensitive: bool, by) -> Patient:
+    """Restrict (or unrestrict) a record: opening it then needs a care relationship or a reason."""
+    with transaction.atomic():
+        patient.is_sensitive = sensitive
+        patient.save(update_fields=["is_sensitive", "updated_at"])
+        action = "mark_sensitive" if sensitive else "unmark_sensitive"
+        audit.record(action, user=by, patient_id=patient.pk)
     return patient

@@ -4,9 +4,13 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from steadfast.accounts.access import requires
+from steadfast.accounts.access import can, requires
 from steadfast.appointments.queries import patient_appointments
+from steadfast.audit.queries import record_access_log
+from steadfast.audit.record_access import open_patient_record
+from steadfast.audit.services import record
 from steadfast.errors import DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.patients import queries, services
 from steadfast.patients.forms import RegistrationForm
@@ -16,11 +20,14 @@ from steadfast.practices.queries import practice_gps
 @requires("view_demographics")
 def search(request):
     query = request.GET.get("q", "")
+    results = queries.search_patients(request.user.practice, query)
+    if query:
+        record("search_patients", user=request.user, detail=f"{len(results)} results")
     context = {
         "page_title": "Find a patient",
         "nav_current": "patients",
         "query": query,
-        "results": queries.search_patients(request.user.practice, query),
+        "results": results,
     }
     if request.headers.get("HX-Request"):
         return render(request, "patients/_results.jinja", context)
@@ -60,12 +67,27 @@ def register(request):
     )
 
 
+@require_POST
+@requires("restrict_records")
+def restrict(request, patient_id):
+    try:
+        patient = queries.patient_for_practice(request.user.practice, patient_id)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+    sensitive = request.POST.get("sensitive") == "on"
+    services.mark_sensitive(patient, sensitive, request.user)
+    messages.success(request, "Record restricted." if sensitive else "Restriction removed.")
+    return redirect("patients:detail", patient_id=patient.pk)
+
+
 @requires("view_demographics")
 def detail(request, patient_id):
     try:
         patient = queries.patient_for_practice(request.user.practice, patient_id)
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
+    if elsewhere := open_patient_record(request, patient, "view_patient"):
+        return elsewhere
     upcoming, past = patient_appointments(patient)
     return render(
         request,
@@ -77,5 +99,8 @@ def detail(request, patient_id):
             "upcoming": upcoming,
             "past": past[:50],
             "past_total": len(past),
+            "access_log": (
+                record_access_log(patient) if can(request.user, "view_record_audit") else None
+            ),
         },
     )

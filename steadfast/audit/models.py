@@ -1,0 +1,81 @@
+"""The audit trail: an append-only, hash-chained log of every access to patient data.
+
+Each entry carries an HMAC of its own content and of the previous entry's hash, so altering,
+inserting or deleting a row breaks the chain where it happened (`steadfast audit-verify`).
+On PostgreSQL a trigger also refuses UPDATE and DELETE on the table.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed"
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(default=timezone.now)
+    user_id = models.BigIntegerField(null=True)
+    username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    practice_id = models.UUIDField(null=True)
+    patient_id = models.UUIDField(null=True)
+    action = models.CharField(max_length=40)
+    detail = models.CharField(max_length=200, blank=True, help_text="Ids only, never names")
+    source = models.CharField(max_length=45, blank=True, help_text="IP address")
+    outcome = models.CharField(max_length=8, choices=Outcome, default=Outcome.ALLOWED)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["patient_id", "at"], name="audit_patient_at"),
+            models.Index(fields=["practice_id", "at"], name="audit_practice_at"),
+            models.Index(fields=["user_id", "at"], name="audit_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"AuditEvent {self.pk} {self.action}"
+
+
+class ChainHead(models.Model):
+    """One row: the newest entry's id and hash. Appending locks it, so entries chain in order,
+    and it lets audit-verify notice entries deleted from the end."""
+
+    last_event_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+
+
+class BreakGlass(models.Model):
+    """A member of staff opened a sensitive record with no care relationship, giving a reason."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "patient", "expires_at"], name="breakglass_lookup")]
+
+
+class Alert(models.Model):
+    """Something the practice manager must look at, such as a break-glass access."""
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=20, default="break_glass")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]

@@ -1,0 +1,110 @@
+"""Every URL, as every role, as someone from another practice, and as nobody.
+
+The expectations come from the activity table in steadfast/accounts/access.py, so adding a page
+or changing who may use it changes this test without anyone choosing a sample.
+"""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from steadfast.accounts.access import ACTIVITIES
+from steadfast.accounts.models import Role
+from steadfast.appointments import services as appointments
+from steadfast.audit.models import Alert
+from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, tomorrow
+
+# Pages anyone may reach: signing in and out, and the start page that sends you onwards.
+PUBLIC = {"home", "accounts:login", "accounts:logout", "accounts:no_access"}
+IDENTITIES = [*(r.value for r in Role), "other_practice", "anonymous"]
+# List pages are asked for the day and the search that would show practice A's patient.
+LIST_QUERIES = {
+    "appointments:day": lambda: {"date": tomorrow().isoformat()},
+    "appointments:arrivals": lambda: {"date": tomorrow().isoformat()},
+    "appointments:my_list": lambda: {"date": tomorrow().isoformat()},
+    "patients:search": lambda: {"q": "winter"},
+}
+SHOWS_PATIENT = {"appointments:day", "appointments:arrivals", "patients:search"}
+
+
+def routes(patterns=None, namespace="") -> list[tuple[str, object]]:
+    found = []
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            found += routes(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            found.append((f"{namespace}{p.name}", p))
+    return found
+
+
+PROTECTED = [(name, p) for name, p in routes() if name not in PUBLIC]
+
+
+def test_every_page_declares_the_activity_it_needs():
+    undeclared = [name for name, p in PROTECTED if getattr(p.callback, "activity", None) is None]
+    assert undeclared == []
+    assert all(p.callback.activity in ACTIVITIES for _, p in PROTECTED)
+
+
+@pytest.fixture
+def world(db):
+    gp = GPFactory()
+    practice = gp.practice
+    patient = PatientFactory(practice=practice, family_name="Winterbottom")
+    slot = SlotFactory(clinician=gp)
+    booked = appointments.book_appointment(slot.pk, patient, gp)
+    alert = Alert.objects.create(practice=practice, patient=patient, user=gp, reason="test")
+    return {
+        "practice": practice,
+        "kwargs": {
+            "appointment_id": booked.pk,
+            "slot_id": SlotFactory(clinician=gp).pk,
+            "patient_id": patient.pk,
+            "alert_id": alert.pk,
+        },
+    }
+
+
+def visit(client, url):
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, {})
+    return response
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+@pytest.mark.parametrize(("name", "pattern"), PROTECTED, ids=[n for n, _ in PROTECTED])
+def test_role_may_or_may_not_use_each_page(client, world, name, pattern, identity):
+    activity = pattern.callback.activity
+    allowed_roles = ACTIVITIES[activity]
+    kwargs = {k: world["kwargs"][k] for k in pattern.pattern.converters}
+    url = reverse(name, kwargs=kwargs)
+    if name in LIST_QUERIES:
+        url += "?" + urlencode(LIST_QUERIES[name]())
+
+    if identity == "anonymous":
+        response = visit(client, url)
+        assert response.status_code == 302 and "/accounts/login/" in response.url
+        return
+    if identity == "other_practice":
+        role = sorted(allowed_roles)[0]
+        client.force_login(UserFactory(role=role))  # a practice of their own
+        response = visit(client, url)
+        if kwargs:
+            assert response.status_code == 404
+        else:
+            assert "WINTERBOTTOM" not in response.content.decode()
+        return
+
+    client.force_login(UserFactory(practice=world["practice"], role=identity))
+    response = visit(client, url)
+    if identity in allowed_roles:
+        assert response.status_code in (200, 302, 400)
+        if response.status_code == 302:
+            assert "/accounts/login/" not in response.url
+        if name in SHOWS_PATIENT:  # the other-practice check above is not vacuous
+            assert "WINTERBOTTOM" in response.content.decode()
+    else:
+        assert response.status_code == 403
