@@ -44,11 +44,13 @@ run: install
 
 test: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --postgres -m "not browser"
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 fmt:
 	$(BIN)/ruff check --fix .

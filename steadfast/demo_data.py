@@ -14,10 +14,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 from faker import Faker
 
 from steadfast.accounts.models import Role
+from steadfast.accounts.queries import readable_secret
 from steadfast.appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -357,3 +360,22 @@ def _appointments(practice, reception, patient_ids: list, rng: random.Random) ->
     for i in range(0, len(booked_slot_ids), 900):
         Slot.objects.filter(pk__in=booked_slot_ids[i : i + 900]).update(status=SlotStatus.BOOKED)
     return len(appointments)
+
+
+def enrol_demo_authenticators() -> dict[str, str]:
+    """Give each demo login whose role needs a second factor a confirmed authenticator app.
+
+    The key is derived from SECRET_KEY, so it stays the same across reloads of this install and
+    `steadfast demo` can print it for a tester to type into their app. Returns username: secret.
+    """
+    secrets_by_username = {}
+    users = get_user_model().objects.filter(username__in=LOGIN_USERS, practice__is_demo=True)
+    for user in users:
+        if not user.needs_second_factor:
+            continue
+        key = salted_hmac("steadfast.demo.totp", user.username).hexdigest()[:40]
+        device, _ = TOTPDevice.objects.update_or_create(
+            user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
+        )
+        secrets_by_username[user.username] = readable_secret(device)
+    return secrets_by_username

@@ -6,10 +6,12 @@ SECRET_KEY comes from the environment or, for a local install, a file under var/
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import nhsuk_frontend_jinja
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("STEADFAST_VAR_DIR", BASE_DIR.parent / "var"))
@@ -40,6 +42,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "steadfast.accounts",
     "steadfast.practices",
     "steadfast.patients",
@@ -54,10 +60,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "steadfast.accounts.access.PracticeScopeMiddleware",
     "steadfast.audit.origin.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "steadfast.accounts.middleware.IdleTimeoutMiddleware",
+    "steadfast.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "steadfast.urls"
@@ -92,6 +103,11 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username+address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -112,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
+SESSION_IDLE_TIMEOUT = 15 * 60  # signed out after this long without a request
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -120,6 +137,37 @@ if _env_flag("STEADFAST_HTTPS"):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content Security Policy: our own scripts and styles only; the one inline script (the NHS.UK
+# template's js-enabled switch) carries the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        # The NHS.UK frontend's stylesheet loads the Frutiger web font from NHS England's
+        # asset host; where that is out of reach pages fall back to Arial.
+        "font-src": [SELF, "https://assets.nhs.uk"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# Second factor: TOTP from an authenticator app (django-otp), for SECOND_FACTOR_ROLES.
+OTP_TOTP_ISSUER = "Steadfast"
+
+# Lockout (django-axes): five failed passwords for one username from one address lock that
+# pair for 15 minutes; a correct password before then resets the count. Whether the username
+# exists makes no difference, so the lockout page reveals nothing.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.jinja"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins go to the audit trail instead
 
 # Audit: the chain's HMAC key (derived from SECRET_KEY when unset; keep it out of the database
 # host). AUDIT_ENABLED exists only so benchmarks/audit.py can measure what auditing costs.
@@ -150,5 +198,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lockouts only; the audit trail records every login
+    },
 }

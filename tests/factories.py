@@ -5,6 +5,9 @@ from datetime import date, datetime, time, timedelta
 
 import factory
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from steadfast.accounts.models import Role, User
 from steadfast.appointments.models import Slot
@@ -15,6 +18,28 @@ from steadfast.practices.models import Practice, SessionTemplate
 _nhs_numbers = synthetic_nhs_numbers(start=900_000)
 _ods = itertools.count(10001)
 PASSWORD = "correct-horse-battery"
+
+
+def force_login_verified(client, user) -> None:
+    """`client.force_login(user)`, and past the second factor when their role needs one.
+
+    Does for the test client what a correct code does (django_otp.login): records a confirmed
+    authenticator of the user's in the session. Tests of the second factor itself log in
+    through the pages with real codes instead.
+    """
+    client.force_login(user)
+    if not user.needs_second_factor:
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The 6 digits the user's authenticator app shows now, computed from the device's key."""
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
 def london(day: date, hour: int, minute: int = 0) -> datetime:

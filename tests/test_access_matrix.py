@@ -13,10 +13,24 @@ from steadfast.accounts.access import ACTIVITIES
 from steadfast.accounts.models import Role
 from steadfast.appointments import services as appointments
 from steadfast.audit.models import Alert
-from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, tomorrow
+from tests.factories import (
+    GPFactory,
+    PatientFactory,
+    SlotFactory,
+    UserFactory,
+    force_login_verified,
+    tomorrow,
+)
 
-# Pages anyone may reach: signing in and out, and the start page that sends you onwards.
+# Pages anyone may reach: signing in and out, and the start page that sends you onwards; and
+# anyone's own account and second factor, whatever their role (tested in tests/accounts/).
 PUBLIC = {"home", "accounts:login", "accounts:logout", "accounts:no_access"}
+PUBLIC |= {
+    "accounts:me",
+    "accounts:sign_out_everywhere",
+    "accounts:second_factor",
+    "accounts:set_up_second_factor",
+}
 IDENTITIES = [*(r.value for r in Role), "other_practice", "anonymous"]
 # List pages are asked for the day and the search that would show practice A's patient.
 LIST_QUERIES = {
@@ -90,7 +104,7 @@ def test_role_may_or_may_not_use_each_page(client, world, name, pattern, identit
         return
     if identity == "other_practice":
         role = sorted(allowed_roles)[0]
-        client.force_login(UserFactory(role=role))  # a practice of their own
+        force_login_verified(client, UserFactory(role=role))  # a practice of their own
         response = visit(client, url)
         if kwargs:
             assert response.status_code == 404
@@ -98,7 +112,7 @@ def test_role_may_or_may_not_use_each_page(client, world, name, pattern, identit
             assert "WINTERBOTTOM" not in response.content.decode()
         return
 
-    client.force_login(UserFactory(practice=world["practice"], role=identity))
+    force_login_verified(client, UserFactory(practice=world["practice"], role=identity))
     response = visit(client, url)
     if identity in allowed_roles:
         assert response.status_code in (200, 302, 400)

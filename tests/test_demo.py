@@ -1,10 +1,15 @@
 """`steadfast demo`: a synthetic practice, loaded once, never over real data."""
 
 import io
+import re
+from base64 import b32decode
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django_otp.oath import totp
 
 from steadfast.accounts.models import User
 from steadfast.appointments.models import Appointment, AppointmentStatus, Slot
@@ -33,7 +38,8 @@ def test_demo_loads_a_synthetic_practice_with_logins(client):
     password = output.split("password ")[1].split()[0]
     for username in ("demo-reception", "demo-gp", "demo-nurse", "demo-manager"):
         assert username in output
-        assert client.login(username=username, password=password)
+        # django-axes needs a request to authenticate; its documented stand-in for tests.
+        assert client.login(request=HttpRequest(), username=username, password=password)
     assert User.objects.filter(role__in=["gp", "nurse", "hca"]).count() == 8
     numbers = list(Patient.objects.values_list("nhs_number", flat=True))
     assert len(numbers) == 300
@@ -55,7 +61,22 @@ def test_demo_books_most_past_slots_with_some_did_not_attend():
 def test_demo_uses_the_password_from_the_environment(client, monkeypatch):
     monkeypatch.setenv("STEADFAST_DEMO_PASSWORD", "a-long-demo-password")
     run_demo(patients=50, weeks=1)
-    assert client.login(username="demo-gp", password="a-long-demo-password")
+    assert client.login(request=HttpRequest(), username="demo-gp", password="a-long-demo-password")
+
+
+def test_demo_prints_the_authenticator_secret_that_lets_the_gp_in(client):
+    output = run_demo(patients=50, weeks=1)
+    password = output.split("password ")[1].split()[0]
+    secret = re.search(r"demo-gp .*TOTP secret: ([A-Z2-7 ]+)", output).group(1)
+    assert re.search(r"demo-manager .*TOTP secret:", output)
+    assert "TOTP" not in next(line for line in output.splitlines() if "demo-reception" in line)
+
+    login = {"username": "demo-gp", "password": password}
+    asked = client.post(reverse("accounts:login"), login, follow=True)
+    assert "Enter your security code" in asked.content.decode()
+    code = f"{totp(b32decode(secret.replace(' ', ''))):06d}"
+    response = client.post(asked.redirect_chain[-1][0], {"code": code}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("appointments:my_list")
 
 
 def test_demo_loads_only_once():

@@ -2,9 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from steadfast.accounts.models import Role
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,16 @@ def test_wrong_password_is_refused_with_a_message(client):
     ],
 )
 def test_each_role_lands_where_their_day_starts(client, role, landing):
-    UserFactory(username="sam", role=role)
+    user = UserFactory(username="sam", role=role)
+    if user.needs_second_factor:
+        device = TOTPDevice.objects.create(user=user, confirmed=True)
     response = client.post(
         reverse("accounts:login"), {"username": "sam", "password": PASSWORD}, follow=True
     )
+    if user.needs_second_factor:  # clinicians enter their authenticator app's code first
+        asked = response.redirect_chain[-1][0]
+        assert asked.startswith(reverse("accounts:second_factor"))
+        response = client.post(asked, {"code": current_code(device)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse(landing)
 
 

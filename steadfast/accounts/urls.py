@@ -7,4 +7,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("no-access/", views.no_access, name="no_access"),
+    path("two-factor/", views.second_factor, name="second_factor"),
+    path("two-factor/set-up/", views.set_up_second_factor, name="set_up_second_factor"),
+    path("me/", views.me, name="me"),
+    path("me/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
 ]

@@ -1,9 +1,19 @@
-"""Signing in and out."""
+"""Signing in and out, the second factor, and the signed-in person's own account page."""
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect, render
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
+from steadfast.accounts import queries, services
 from steadfast.accounts.access import can
+from steadfast.accounts.forms import SecurityCodeForm
 
 
 class LoginView(auth_views.LoginView):
@@ -29,3 +39,72 @@ def home(request):
 
 def no_access(request):
     return render(request, "errors/403.jinja", {"page_title": "No access"}, status=403)
+
+
+def _next_url(request) -> str:
+    url = request.POST.get("next") or request.GET.get("next")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _code_form(request, **kwargs) -> SecurityCodeForm:
+    data = request.POST if request.method == "POST" else None
+    return SecurityCodeForm(data, user=request.user, **kwargs)
+
+
+@login_required
+def second_factor(request):
+    """Ask for the code from the user's authenticator app, or send them to set one up."""
+    next_url = _next_url(request)
+    if request.user.is_verified():
+        return redirect(next_url)
+    devices = queries.confirmed_authenticators(request.user)
+    if not devices:
+        set_up = reverse("accounts:set_up_second_factor")
+        return redirect(f"{set_up}?{urlencode({'next': next_url})}")
+    form = _code_form(request, devices=devices)
+    if form.is_valid():
+        otp_login(request, form.device)
+        return redirect(next_url)
+    return render(request, "accounts/second_factor.jinja", {"form": form, "next": next_url})
+
+
+@login_required
+def set_up_second_factor(request):
+    """Add an authenticator app: scan the QR code (or type the secret), then enter a code."""
+    next_url = _next_url(request)
+    if queries.confirmed_authenticators(request.user):
+        return redirect("accounts:me" if request.user.is_verified() else "accounts:second_factor")
+    device = services.authenticator_to_set_up(request.user)
+    form = _code_form(request, devices=[device], confirm=True)
+    if form.is_valid():
+        otp_login(request, form.device)
+        messages.success(
+            request, "Your authenticator app is set up. You will need a code from it to log in."
+        )
+        return redirect(next_url)
+    context = {
+        "form": form,
+        "next": next_url,
+        "qr_code": queries.qr_code_data_uri(device),
+        "secret": queries.readable_secret(device),
+    }
+    return render(request, "accounts/set_up_second_factor.jinja", context)
+
+
+@login_required
+def me(request):
+    authenticators = queries.confirmed_authenticators(request.user)
+    return render(request, "accounts/me.jinja", {"authenticators": authenticators})
+
+
+@require_POST
+@login_required
+def sign_out_everywhere(request):
+    services.sign_out_everywhere(request.user)
+    update_session_auth_hash(request, request.user)  # keep this browser signed in
+    messages.success(request, "You have been signed out of Steadfast on every other device.")
+    return redirect("accounts:me")

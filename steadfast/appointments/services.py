@@ -181,7 +181,11 @@ def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
             appt.save(update_fields=["slot"])
             Slot.objects.filter(pk=old_slot_id).update(status=SlotStatus.FREE)
             _record_event(
-                appt, S.BOOKED, actor, now, note=f"Moved from slot {old_slot_id}",
+                appt,
+                S.BOOKED,
+                actor,
+                now,
+                note=f"Moved from slot {old_slot_id}",
                 action="appointment_moved",
             )
     except IntegrityError as exc:

@@ -46,7 +46,7 @@ def _slot_or_404(request, slot_id):
 def day(request):
     day = day_from(request)
     book = queries.day_book(request.user.practice, day)
-    record("view_appointment_book", user=request.user, detail=day.isoformat())
+    record("view_appointment_book", user=request.user, detail=day.isoformat(), read_only=True)
     return render(
         request,
         "appointments/day.jinja",
@@ -225,7 +225,7 @@ def change_status(request, appointment_id):
 @requires("manage_arrivals")
 def arrivals(request):
     day = day_from(request)
-    record("view_arrivals", user=request.user, detail=day.isoformat())
+    record("view_arrivals", user=request.user, detail=day.isoformat(), read_only=True)
     return render(
         request,
         "appointments/list.jinja",
@@ -244,7 +244,7 @@ def arrivals(request):
 @requires("view_own_list")
 def my_list(request):
     day = day_from(request)
-    record("view_own_list", user=request.user, detail=day.isoformat())
+    record("view_own_list", user=request.user, detail=day.isoformat(), read_only=True)
     return render(
         request,
         "appointments/list.jinja",

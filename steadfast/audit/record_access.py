@@ -32,8 +32,9 @@ def open_patient_record(request, patient, action: str) -> HttpResponse | None:
             patient_id=patient.pk,
             outcome=Outcome.DENIED,
             detail="sensitive record: break-glass reason asked",
+            read_only=True,
         )
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('audit:break_glass', args=[patient.pk])}?{query}")
-    services.record(action, user=request.user, patient_id=patient.pk)
+    services.record(action, user=request.user, patient_id=patient.pk, read_only=True)
     return None

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from steadfast.audit.chain import GENESIS, entry_hash, head_signature
@@ -22,12 +22,24 @@ def record(
     detail: str = "",
     outcome: str = Outcome.ALLOWED,
     username: str = "",
+    read_only: bool = False,
 ) -> AuditEvent | None:
-    """Append one entry to the chain (in the caller's transaction when there is one)."""
+    """Append one entry to the chain (in the caller's transaction when there is one).
+
+    `read_only=True` marks the audit of a page view that changed nothing. On PostgreSQL its
+    commit does not wait for the disk flush: a crash of the database server could lose the
+    last fraction of a second of such entries (never a partial chain, the entry and the chain
+    head commit together), and in exchange reading a record costs no disk wait. Entries for
+    changes commit with the change, fully durable.
+    """
     if not settings.AUDIT_ENABLED:
         return None
     authenticated = user is not None and user.is_authenticated
+    part_of_a_change = connection.in_atomic_block
     with transaction.atomic():
+        if read_only and not part_of_a_change and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         head = ChainHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             head = ChainHead.objects.create(pk=1, last_hash=GENESIS, signature="")

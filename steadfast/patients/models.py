@@ -44,7 +44,8 @@ class Patient(models.Model):
     )
     registered_on = models.DateField()
     is_sensitive = models.BooleanField(
-        "sensitive record", default=False,
+        "sensitive record",
+        default=False,
         help_text="Opening it without a care relationship asks for a reason and alerts the manager",
     )
     usual_gp = models.ForeignKey(

@@ -22,7 +22,9 @@ def search(request):
     query = request.GET.get("q", "")
     results = queries.search_patients(request.user.practice, query)
     if query:
-        record("search_patients", user=request.user, detail=f"{len(results)} results")
+        record(
+            "search_patients", user=request.user, detail=f"{len(results)} results", read_only=True
+        )
     context = {
         "page_title": "Find a patient",
         "nav_current": "patients",

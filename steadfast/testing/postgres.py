@@ -76,8 +76,16 @@ class ThrowawayPostgres:
             shutil.chown(self.dir, user=self.run_as)
         data = self.dir / "data"
         self._run(
-            "initdb", "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8",
-            "--locale=C.UTF-8", "--no-sync",
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
         options = [
             f"-p {self.port}",
@@ -89,8 +97,17 @@ class ThrowawayPostgres:
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run(
-            "pg_ctl", "start", "-D", str(data), "-w", "-t", "60",
-            "-l", str(self.dir / "postgres.log"), "-o", " ".join(options),
+            "pg_ctl",
+            "start",
+            "-D",
+            str(data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.dir / "postgres.log"),
+            "-o",
+            " ".join(options),
         )
         return self
 

@@ -16,6 +16,7 @@ from tests.factories import (
     PatientFactory,
     SlotFactory,
     UserFactory,
+    force_login_verified,
     london,
     tomorrow,
 )
@@ -186,7 +187,7 @@ def test_clinician_sees_only_their_own_list(client, gp):
     services.book_appointment(
         theirs.pk, PatientFactory(practice=gp.practice, family_name="Theirs"), reception
     )
-    client.force_login(gp)
+    force_login_verified(client, gp)
     page = client.get(reverse("appointments:my_list")).content.decode()
     assert "MINE," in page and "THEIRS," not in page
 
@@ -204,7 +205,7 @@ def test_clinician_sees_only_their_own_list(client, gp):
     ],
 )
 def test_pages_are_gated_by_role(client, gp, role, url_name, allowed):
-    client.force_login(UserFactory(practice=gp.practice, role=role))
+    force_login_verified(client, UserFactory(practice=gp.practice, role=role))
     status = client.get(reverse(url_name)).status_code
     assert (status == 200) is allowed
     if not allowed:

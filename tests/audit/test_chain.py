@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from steadfast.audit.models import AuditEvent
 from steadfast.audit.services import record
+from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 FORGE = (
@@ -102,3 +103,11 @@ def test_postgres_refuses_update_and_delete_of_audit_entries(trail):
         ):
             cursor.execute(sql)
     assert AuditEvent.objects.count() == 10
+
+
+def test_entries_with_every_field_filled_verify(trail):
+    user = UserFactory()
+    patient = PatientFactory(practice=user.practice)
+    record("view_patient", user=user, patient_id=patient.pk, detail="ünïcode détail")
+    record("login", username="someone", outcome="failed")
+    assert "audit chain intact: 12 entries verified" in verify()

@@ -8,7 +8,13 @@ from django.urls import reverse
 from steadfast.accounts.models import Role
 from steadfast.appointments import services as appointments
 from steadfast.audit.models import Alert, AuditEvent, Outcome
-from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory
+from tests.factories import (
+    GPFactory,
+    PatientFactory,
+    SlotFactory,
+    UserFactory,
+    force_login_verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +106,7 @@ def test_usual_gp_opens_a_sensitive_record_without_being_asked(client, gp, patie
     patient.is_sensitive = True
     patient.usual_gp = gp
     patient.save()
-    client.force_login(gp)
+    force_login_verified(client, gp)
     assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
     assert not Alert.objects.exists()
 
@@ -110,7 +116,7 @@ def test_clinician_with_an_appointment_opens_a_sensitive_record_without_being_as
 ):
     patient.is_sensitive = True
     patient.save()
-    client.force_login(gp)
+    force_login_verified(client, gp)
     assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
 
 
@@ -118,11 +124,11 @@ def test_manager_sees_and_acknowledges_the_break_glass_alert(client, gp, patient
     patient.is_sensitive = True
     patient.save()
     nurse = UserFactory(practice=gp.practice, role=Role.NURSE, last_name="Inquisitive")
-    client.force_login(nurse)
+    force_login_verified(client, nurse)
     client.post(
         reverse("audit:break_glass", args=[patient.pk]), {"reason": "Checking a vaccination"}
     )
-    client.force_login(UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
+    force_login_verified(client, UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
     page = client.get(reverse("audit:alerts")).content.decode()
     assert "Inquisitive" in page and "Checking a vaccination" in page
     client.post(reverse("audit:acknowledge", args=[Alert.objects.get().pk]))
@@ -136,13 +142,13 @@ def test_who_has_looked_at_this_record_is_shown_to_authorised_roles(client, gp, 
         "Who has looked at this record"
         not in client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     )
-    client.force_login(UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
+    force_login_verified(client, UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
     page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert "Who has looked at this record" in page and "rita" in page
 
 
 def test_audit_search_finds_a_patients_entries_by_nhs_number(client, gp, patient, appointment):
-    client.force_login(UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
+    force_login_verified(client, UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
     page = client.get(reverse("audit:search"), {"nhs_number": "943 476 5919"}).content.decode()
     assert "appointment booked" in page
     bad = client.get(reverse("audit:search"), {"nhs_number": "943 476 5918"}).content.decode()

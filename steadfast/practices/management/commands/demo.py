@@ -37,6 +37,15 @@ class Command(BaseCommand):
         password = demo_data.demo_password()
         if not demo_data.demo_practice() or not password:
             return
+        totp_secrets = demo_data.enrol_demo_authenticators()
         self.stdout.write(f"\nDemo logins (synthetic practice), all with password {password}")
         for username, role in demo_data.LOGIN_USERS.items():
-            self.stdout.write(f"  {username:16} {role.label}")
+            line = f"  {username:16} {role.label}"
+            if secret := totp_secrets.get(username):
+                line = f"{line:38} TOTP secret: {secret}"
+            self.stdout.write(line)
+        if totp_secrets:
+            self.stdout.write(
+                "Add a TOTP secret to an authenticator app (as a time-based setup key) "
+                "for the code those logins ask for."
+            )

@@ -1,0 +1,595 @@
+"""The 8 a.m. rush: 300 receptionists try to book a practice's 200 same-day slots, released at
+once, through the web pages; and, in the same run, the same booking transaction done directly in
+SQL through psycopg, as the reference rate.
+
+Runs on PostgreSQL: DATABASE_URL when set (the benchmark adds a practice of its own there, so give
+it a scratch database), otherwise a throwaway server started as the tests do. It migrates the
+database, builds the practice, starts `steadfast serve` on 127.0.0.1 (the only address it sends
+traffic to) and stops it at the end. Last line:
+`rush: slots=200 booked=N double=N errors=N p50_ms=N p99_ms=N rate=N/s sql_rate=N/s ratio=R`.
+
+Each of the 300 clients is one receptionist's browser, doing what a person does:
+- Before the rush (not timed) it is signed in and has the day's appointment book open, showing
+  the 200 free slots. The sessions are made by Django's own `login()` in this process, as the
+  test client's force_login does: the same session, audit entry and activity stamp as the login
+  page gives, without 300 Argon2 checks (a quarter of a second of CPU each here).
+- When the rush starts it picks one of the free slots its book shows, at random, and opens that
+  slot's booking page with its patient chosen (the page the patient search leads to; the search
+  itself is not timed), which carries the CSRF token.
+- It presses "Book appointment" (POST), and its browser follows the redirect back to the book,
+  which says either "Booked <its patient>..." or "That slot is no longer available". Having lost
+  the race, it picks another slot that the book it now has shows free, until it has booked or
+  there is none left.
+So every attempt costs the server three pages, and the day view (the whole book) is the
+heaviest of them; that is what reception's browsers ask of it at 8 a.m.
+
+Figures: p50_ms and p99_ms are the latencies of the booking POSTs (to the redirect); rate is
+bookings per second from the first POST to the last successful one; booked and double are
+counted in the database afterwards (double: slots holding more than one live appointment);
+errors are 5xx or other unexpected responses, connection failures, and any difference between
+what the clients were told and what the database holds. sql_rate times the transaction that
+`book_appointment` makes (claim the slot with a conditional UPDATE, insert the appointment,
+append its entry to the audit chain, insert the appointment event, commit) from as many
+connections as the server has threads, over 4,000 other free slots. ratio is rate / sql_rate.
+"""
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from markupsafe import escape
+from yarl import URL
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SLOTS = 200
+CLIENTS = 300
+CLINICIANS = 10
+RECEPTIONISTS = 10
+PATIENTS = 1000
+SQL_SLOTS = 4000
+RUSH_TIMEOUT = 120  # seconds for the whole rush, however it goes
+ATTEMPTS_PER_CLIENT = 50
+FREE_SLOT = re.compile(r'href="/appointments/slots/([0-9a-f-]{36})/book/"')
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SLOT_GONE = "That slot is no longer available"
+
+
+@dataclass
+class RushPractice:
+    id: str
+    ods_code: str
+    day: str  # ISO date of the rush slots
+    rush_slot_ids: list[str]
+    sql_slot_ids: list[str]
+    patient_ids: list[str]
+    patient_names: list[str]  # listing names, as the booking message gives them
+    receptionist_ids: list[int]
+
+
+# --- the practice ------------------------------------------------------------------------------
+
+
+def build_practice() -> RushPractice:
+    """A practice with clinicians, receptionists, patients and free, released slots.
+
+    SLOTS slots later today, all released a minute ago, for the rush; SQL_SLOTS on later days
+    for the reference. Needs Django set up on DATABASE_URL.
+    """
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+    from faker import Faker
+
+    from steadfast.accounts.models import Role, User
+    from steadfast.appointments.models import Slot
+    from steadfast.patients.models import Patient, Sex
+    from steadfast.patients.nhs_numbers import synthetic_nhs_numbers
+    from steadfast.practices.models import Practice
+
+    fake = Faker("en_GB")
+    fake.seed_instance(8)
+    rng = random.Random(8)
+    now = timezone.now()
+    with scopes_disabled(), transaction.atomic():
+        taken = set(Practice.objects.values_list("ods_code", flat=True))
+        ods = next(c for c in (f"Y{n:05d}" for n in range(80000, 100000)) if c not in taken)
+        practice = Practice.objects.create(
+            name="Rush Hour Surgery",
+            ods_code=ods,
+            address_line1="1 Market Street",
+            town="Leeds",
+            postcode="LS1 6DT",
+        )
+
+        def staff(name: str, role: str, password: str, title: str = "") -> User:
+            return User.objects.create(
+                username=f"{ods.lower()}-{name}",
+                first_name=fake.first_name(),
+                last_name=fake.last_name(),
+                title=title,
+                role=role,
+                practice=practice,
+                password=password,
+            )
+
+        clinicians = [staff(f"gp{i}", Role.GP, "!", "Dr") for i in range(CLINICIANS)]
+        hashed = make_password(fake.password(length=20))  # once: Argon2 is slow on purpose
+        receptionists = [
+            staff(f"reception{i}", Role.RECEPTIONIST, hashed) for i in range(RECEPTIONISTS)
+        ]
+
+        patients, seen = [], set()
+        nhs_numbers = synthetic_nhs_numbers(start=rng.randrange(100_000))
+        while len(patients) < PATIENTS:
+            given, family = fake.first_name(), fake.last_name()
+            if (given, family) in seen:
+                continue  # each client must know its own patient in the booking message
+            seen.add((given, family))
+            patient = Patient(
+                practice=practice,
+                nhs_number=next(nhs_numbers),
+                given_name=given,
+                family_name=family,
+                date_of_birth=fake.date_of_birth(minimum_age=1, maximum_age=95),
+                sex=rng.choice([Sex.FEMALE, Sex.MALE]),
+                address_line1=fake.street_address(),
+                town="Leeds",
+                postcode="LS1 6DT",
+                registered_on=fake.date_between("-20y", "-1d"),
+            )
+            patient.refresh_search_keys()  # bulk_create skips save()
+            patients.append(patient)
+        Patient.objects.bulk_create(patients, batch_size=1000)
+
+        released = now - timedelta(minutes=1)
+        starts, length = _rush_starts(now)
+        rush = [
+            Slot(practice=practice, clinician=c, start=s, end=s + length, embargoed_until=released)
+            for s in starts
+            for c in clinicians
+        ][:SLOTS]
+        five = timedelta(minutes=5)
+        later = [
+            Slot(practice=practice, clinician=c, start=s, end=s + five, embargoed_until=released)
+            for s in _later_starts(now, -(-SQL_SLOTS // CLINICIANS))
+            for c in clinicians
+        ][:SQL_SLOTS]
+        Slot.objects.bulk_create(rush + later, batch_size=2000)
+    return RushPractice(
+        id=str(practice.pk),
+        ods_code=ods,
+        day=timezone.localtime(starts[0]).date().isoformat(),
+        rush_slot_ids=[str(s.pk) for s in rush],
+        sql_slot_ids=[str(s.pk) for s in later],
+        patient_ids=[str(p.pk) for p in patients],
+        patient_names=[p.listing_name for p in patients],
+        receptionist_ids=[u.pk for u in receptionists],
+    )
+
+
+def _rush_starts(now: datetime) -> tuple[list[datetime], timedelta]:
+    """Start times and length of the rush slots: later today in London, one row per time.
+
+    Ten-minute slots when the day has room for them, shorter ones late in the evening, and
+    tomorrow morning's only in the last minutes before midnight.
+    """
+    from django.utils import timezone
+
+    local = timezone.localtime(now)
+    rows = -(-SLOTS // CLINICIANS)
+    first = (local + timedelta(minutes=15)).replace(second=0, microsecond=0)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    minutes = min(10, int((midnight - first).total_seconds() // 60) // rows)
+    if minutes < 1:
+        first, minutes = midnight.replace(hour=8), 10
+    length = timedelta(minutes=minutes)
+    return [first + i * length for i in range(rows)], length
+
+
+def _later_starts(now: datetime, count: int) -> list[datetime]:
+    """`count` five-minute start times, 08:00 to 18:00, on the days after tomorrow."""
+    from django.utils import timezone
+
+    day = timezone.localtime(now).replace(hour=8, minute=0, second=0, microsecond=0)
+    starts: list[datetime] = []
+    day += timedelta(days=1)
+    while len(starts) < count:
+        day += timedelta(days=1)
+        starts += [day + timedelta(minutes=5 * i) for i in range(120)]
+    return starts[:count]
+
+
+def sign_in(practice: RushPractice, count: int) -> list[str]:
+    """Session keys of `count` signed-in sessions, spread over the practice's receptionists."""
+    from django.conf import settings
+    from django.test import Client
+
+    from steadfast.accounts.models import User
+
+    users = list(User.objects.filter(pk__in=practice.receptionist_ids))
+    keys = []
+    for n in range(count):
+        client = Client()
+        client.force_login(
+            users[n % len(users)], backend="django.contrib.auth.backends.ModelBackend"
+        )
+        keys.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return keys
+
+
+def ensure_chain_head() -> None:
+    """The SQL reference appends to the audit chain, which needs its head row."""
+    import psycopg
+
+    from steadfast.audit.chain import GENESIS
+
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        conn.execute(
+            "INSERT INTO audit_chainhead (id, last_event_id, last_hash, signature)"
+            " VALUES (1, 0, %s, '') ON CONFLICT (id) DO NOTHING",
+            (GENESIS,),
+        )
+
+
+def count_bookings(practice: RushPractice) -> tuple[int, int]:
+    """(booked slots, slots with more than one live appointment) among the rush slots."""
+    import psycopg
+
+    slot_ids = [uuid.UUID(i) for i in practice.rush_slot_ids]
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        live = conn.execute(
+            "SELECT count(a.id) FROM appointments_slot s LEFT JOIN appointments_appointment a"
+            " ON a.slot_id = s.id AND a.status <> 'cancelled' WHERE s.id = ANY(%s) GROUP BY s.id",
+            (slot_ids,),
+        ).fetchall()
+        marked = conn.execute(
+            "SELECT count(*) FROM appointments_slot WHERE id = ANY(%s) AND status = 'booked'",
+            (slot_ids,),
+        ).fetchone()[0]
+    booked = sum(1 for (n,) in live if n >= 1)
+    if marked != booked:
+        print(f"  {marked} slots are marked booked but {booked} hold an appointment")
+    return booked, sum(1 for (n,) in live if n > 1)
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
+    """`steadfast serve` on a free port of 127.0.0.1; its own messages go to `log`."""
+    port = free_port()
+    with log.open("w") as log_file:
+        proc = subprocess.Popen(
+            [
+                *(str(BIN / "steadfast"), "serve", "--bind", f"127.0.0.1:{port}", "--quiet"),
+                *("--workers", str(workers), "--threads", str(threads)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+async def wait_until_answering(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"steadfast serve exited with status {proc.returncode}")
+            try:
+                async with http.get(f"{base}/accounts/login/") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("steadfast serve did not answer within 60 seconds")
+
+
+# --- the rush ----------------------------------------------------------------------------------
+
+
+class Unexpected(Exception):
+    pass
+
+
+@dataclass
+class Tally:
+    posts: list[tuple[float, float, bool]] = field(default_factory=list)  # sent, answered, won
+    pages: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+
+    def count(self, kind: str) -> None:
+        self.pages[kind] = self.pages.get(kind, 0) + 1
+
+    def error(self, n: int, exc: Exception) -> None:
+        self.errors += 1
+        if self.errors <= 5:
+            print(f"  client {n}: {type(exc).__name__}: {exc}", flush=True)
+
+
+async def receptionist(
+    base: str,
+    session_key: str,
+    practice: RushPractice,
+    n: int,
+    ready: asyncio.Semaphore,
+    start: asyncio.Event,
+    tally: Tally,
+    deadline: float,
+) -> None:
+    """Client n: book its patient into any free slot, as a person at a browser does."""
+    rng = random.Random(n)
+    patient_id = practice.patient_ids[n]
+    booked_message = f"Booked {escape(practice.patient_names[n])} with "
+    day_path = f"/appointments/?date={practice.day}"
+    jar = aiohttp.CookieJar(unsafe=True)
+    jar.update_cookies({"sessionid": session_key}, URL(base))
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(base, cookie_jar=jar, timeout=timeout) as http:
+
+        async def page(kind: str, path: str) -> str:
+            tally.count(kind)
+            async with http.get(path, allow_redirects=False) as r:
+                body = await r.text()
+                if r.status != 200:
+                    raise Unexpected(f"GET {path}: HTTP {r.status}")
+                return body
+
+        try:
+            book = await page("day view", day_path)
+        except (aiohttp.ClientError, TimeoutError, Unexpected) as exc:
+            tally.error(n, exc)
+            return
+        finally:
+            ready.release()
+        await start.wait()
+        try:
+            for _ in range(ATTEMPTS_PER_CLIENT):
+                free = FREE_SLOT.findall(book)
+                if not free or time.monotonic() > deadline:
+                    return
+                path = f"/appointments/slots/{rng.choice(free)}/book/"
+                form = CSRF_INPUT.search(await page("booking page", f"{path}?patient={patient_id}"))
+                if not form:
+                    raise Unexpected("no CSRF token on the booking page")
+                data = {"csrfmiddlewaretoken": form[1], "patient": patient_id, "reason": "Cough"}
+                tally.count("booking POST")
+                sent = time.monotonic()
+                async with http.post(path, data=data, allow_redirects=False) as r:
+                    await r.read()
+                    answered = time.monotonic()
+                    if r.status != 302 or r.headers.get("Location") != day_path:
+                        raise Unexpected(f"POST {path}: HTTP {r.status}")
+                book = await page("day view", day_path)  # the browser follows the redirect
+                won = booked_message in book
+                if not won and SLOT_GONE not in book:
+                    raise Unexpected("the book says neither booked nor taken after a POST")
+                tally.posts.append((sent, answered, won))
+                if won:
+                    return
+        except (aiohttp.ClientError, TimeoutError, Unexpected) as exc:
+            tally.error(n, exc)
+
+
+async def rush(
+    base: str, proc: subprocess.Popen, practice: RushPractice, session_keys: list[str]
+) -> Tally:
+    await wait_until_answering(base, proc)
+    tally = Tally()
+    ready, start = asyncio.Semaphore(0), asyncio.Event()
+    deadline = time.monotonic() + RUSH_TIMEOUT
+    clients = [
+        asyncio.create_task(receptionist(base, key, practice, n, ready, start, tally, deadline))
+        for n, key in enumerate(session_keys)
+    ]
+    for _ in clients:
+        await asyncio.wait_for(ready.acquire(), timeout=RUSH_TIMEOUT)
+    print(f"  {len(clients)} receptionists have the book open; go", flush=True)
+    tally.pages.clear()
+    started = time.monotonic()
+    start.set()
+    await asyncio.wait_for(asyncio.gather(*clients), timeout=RUSH_TIMEOUT + 60)
+    pages = ", ".join(f"{n} {kind}s" for kind, n in tally.pages.items())
+    lost = sum(1 for *_, won in tally.posts if not won)
+    print(f"  over in {time.monotonic() - started:.1f} s: {pages}; {lost} races lost", flush=True)
+    return tally
+
+
+# --- the reference: the same transaction in SQL ------------------------------------------------
+
+
+def sql_reference(practice: RushPractice, connections: int) -> float:
+    """Bookings per second for `book_appointment`'s transaction in plain SQL."""
+    import psycopg
+
+    from steadfast.audit.chain import entry_hash, head_signature
+
+    url = os.environ["DATABASE_URL"]
+    practice_id = uuid.UUID(practice.id)
+    user_id = practice.receptionist_ids[0]
+    with psycopg.connect(url) as conn:
+        (username,) = conn.execute(
+            "SELECT username FROM accounts_user WHERE id = %s", (user_id,)
+        ).fetchone()
+    slot_ids = [uuid.UUID(s) for s in practice.sql_slot_ids]
+    patients = [uuid.UUID(p) for p in practice.patient_ids]
+    jobs = iter(range(len(slot_ids)))
+    jobs_lock = threading.Lock()
+    booked = [0] * connections
+    start_line = threading.Barrier(connections + 1)
+
+    def book(conn: psycopg.Connection, slot_id: uuid.UUID, patient_id: uuid.UUID) -> bool:
+        now = datetime.now().astimezone()
+        with conn.transaction():
+            claimed = conn.execute(
+                "UPDATE appointments_slot SET status = 'booked'"
+                " WHERE id = %s AND practice_id = %s AND status = 'free' AND \"end\" > %s"
+                " AND (embargoed_until IS NULL OR embargoed_until <= %s)",
+                (slot_id, practice_id, now, now),
+            ).rowcount
+            if not claimed:
+                return False
+            appointment_id = uuid.uuid4()
+            conn.execute(
+                "INSERT INTO appointments_appointment (id, practice_id, slot_id, patient_id,"
+                " status, reason, booked_by_id, booked_at, recorded_at, status_changed_at,"
+                " cancelled_by, cancellation_reason)"
+                " VALUES (%s, %s, %s, %s, 'booked', 'Cough', %s, %s, %s, %s, '', '')",
+                (appointment_id, practice_id, slot_id, patient_id, user_id, now, now, now),
+            )
+            # The audit entry, chained as steadfast.audit.services.record chains it.
+            (prev,) = conn.execute(
+                "SELECT last_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE"
+            ).fetchone()
+            entry = (
+                *(datetime.now().astimezone(), user_id, username, "receptionist"),
+                *(practice_id, patient_id, "appointment_booked", f"appointment {appointment_id}"),
+                *("127.0.0.1", "allowed", prev),
+            )
+            digest = entry_hash(*entry)
+            (event_id,) = conn.execute(
+                "INSERT INTO audit_auditevent (at, user_id, username, role, practice_id,"
+                " patient_id, action, detail, source, outcome, prev_hash, hash)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (*entry, digest),
+            ).fetchone()
+            conn.execute(
+                "UPDATE audit_chainhead SET last_event_id = %s, last_hash = %s, signature = %s"
+                " WHERE id = 1",
+                (event_id, digest, head_signature(event_id, digest)),
+            )
+            conn.execute(
+                "INSERT INTO appointments_appointmentevent (id, appointment_id, from_status,"
+                " to_status, actor_id, occurred_at, recorded_at, note)"
+                " VALUES (%s, %s, '', 'booked', %s, %s, %s, '')",
+                (uuid.uuid4(), appointment_id, user_id, now, now),
+            )
+        return True
+
+    def worker(k: int) -> None:
+        with psycopg.connect(url) as conn:
+            start_line.wait(timeout=60)
+            while True:
+                with jobs_lock:
+                    job = next(jobs, None)
+                if job is None:
+                    return
+                booked[k] += book(conn, slot_ids[job], patients[job % len(patients)])
+
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        futures = [pool.submit(worker, k) for k in range(connections)]
+        start_line.wait(timeout=60)
+        started = time.monotonic()
+        for f in futures:
+            f.result(timeout=600)
+        elapsed = time.monotonic() - started
+    if sum(booked) != len(slot_ids):
+        raise RuntimeError(f"the SQL reference booked {sum(booked)} of {len(slot_ids)} slots")
+    print(f"  {len(slot_ids)} bookings in {elapsed:.1f} s", flush=True)
+    return len(slot_ids) / elapsed
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered)))) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The 8 a.m. rush: booking over HTTP vs SQL.")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="threads a worker (default 2)")
+    args = parser.parse_args()
+
+    with ExitStack() as stack:
+        os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 30)
+        os.environ["STEADFAST_VAR_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
+        os.environ["DJANGO_SETTINGS_MODULE"] = "steadfast.settings"
+        sys.path.insert(0, str(ROOT))
+        if "DATABASE_URL" not in os.environ:
+            from steadfast.testing.postgres import ThrowawayPostgres
+
+            os.environ["DATABASE_URL"] = stack.enter_context(ThrowawayPostgres(durable=True)).url
+        print("rush: preparing a practice on PostgreSQL", flush=True)
+        subprocess.run([str(BIN / "steadfast"), "migrate", "-v0"], check=True, timeout=600)
+        import django
+
+        django.setup()
+        practice = build_practice()
+        ensure_chain_head()
+        session_keys = sign_in(practice, CLIENTS)
+        print(
+            f"  practice {practice.ods_code}: {SLOTS} slots released on {practice.day},"
+            f" {CLIENTS} receptionists signed in",
+            flush=True,
+        )
+
+        print(f"rush: steadfast serve, {args.workers} workers x {args.threads} threads", flush=True)
+        log = Path(os.environ["STEADFAST_VAR_DIR"]) / "serve.log"
+        with ExitStack() as serving:
+            server, base = start_server(args.workers, args.threads, log)
+            serving.callback(stop_server, server)
+            tally = asyncio.run(rush(base, server, practice, session_keys))
+        if tally.errors:
+            print("  the server's last words:", *log.read_text().splitlines()[-15:], sep="\n    ")
+        booked, double = count_bookings(practice)
+
+        connections = args.workers * args.threads
+        print(f"rush: the booking transaction in SQL, {connections} connections", flush=True)
+        sql_rate = sql_reference(practice, connections)
+
+    wins = sorted(answered for _, answered, won in tally.posts if won)
+    first_post = min((sent for sent, _, _ in tally.posts), default=0.0)
+    rate = len(wins) / (wins[-1] - first_post) if wins else 0.0
+    latencies = [(answered - sent) * 1000 for sent, answered, _ in tally.posts]
+    errors = tally.errors + abs(booked - len(wins))
+    if booked != len(wins):
+        print(f"  the clients were told of {len(wins)} bookings; the database holds {booked}")
+    print(
+        f"rush: slots={SLOTS} booked={booked} double={double} errors={errors}"
+        f" p50_ms={percentile(latencies, 0.5):.0f} p99_ms={percentile(latencies, 0.99):.0f}"
+        f" rate={rate:.0f}/s sql_rate={sql_rate:.0f}/s ratio={rate / sql_rate:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
