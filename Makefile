@@ -24,14 +24,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed assets
 install-dev: $(VENV)/.installed-dev assets
 
-# NHS.UK frontend CSS/JS and htmx, fetched from the npm registry at pinned versions.
-assets: $(VENDOR)/.v-$(NHSUK_FRONTEND)-$(HTMX)
-$(VENDOR)/.v-$(NHSUK_FRONTEND)-$(HTMX):
+# NHS.UK frontend CSS/JS and htmx, fetched from the npm registry at pinned versions. The CSS
+# points at /assets/ (the site root); it is rewritten to its own assets folder beside it.
+ASSETS_MARK := $(VENDOR)/.v-$(NHSUK_FRONTEND)-$(HTMX)-relative-assets
+assets: $(ASSETS_MARK)
+$(ASSETS_MARK):
 	rm -rf $(VENDOR) var/npm && mkdir -p $(VENDOR)/nhsuk var/npm
 	cd var/npm && npm pack --silent nhsuk-frontend@$(NHSUK_FRONTEND) htmx.org@$(HTMX) >/dev/null
 	tar -xzf var/npm/nhsuk-frontend-$(NHSUK_FRONTEND).tgz -C var/npm
 	cp var/npm/package/dist/nhsuk/nhsuk-frontend.min.css var/npm/package/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp -r var/npm/package/dist/nhsuk/assets $(VENDOR)/nhsuk/assets
+	sed -i 's#url(/assets/#url(assets/#g' $(VENDOR)/nhsuk/nhsuk-frontend.min.css
 	rm -rf var/npm/package && tar -xzf var/npm/htmx.org-$(HTMX).tgz -C var/npm
 	cp var/npm/package/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	rm -rf var/npm

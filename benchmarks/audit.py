@@ -1,8 +1,8 @@
-"""What auditing costs: patient-record requests per second with audit on and off, and the speed
-of `steadfast audit-verify` over 1,000,000 entries.
+"""What auditing costs: record-summary requests per second with audit on and off, and the speed
+of `steadfast audit-verify` over 1,000,000 entries (AUDIT_VERIFY_ENTRIES to change).
 
-Runs on PostgreSQL: DATABASE_URL when set, otherwise a throwaway server. The record view
-measured is the patient page (the record summary of the clinical-record issue will replace it).
+Runs on PostgreSQL: DATABASE_URL when set, otherwise a throwaway server. A GP signed in through
+the login and second-factor pages opens the record summaries of 2,000 demo patients at random.
 Last line: `audit: overhead_pct=N verify_rate=N/s`.
 """
 
@@ -10,93 +10,46 @@ import asyncio
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import aiohttp
+from harness import (
+    ROOT,
+    benchmark_env,
+    demo_totp_secrets,
+    sign_in,
+    start_server,
+    steadfast,
+    stop_server,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 CLIENTS = 16
 ROUND_SECONDS = 8
 VERIFY_ENTRIES = int(os.environ.get("AUDIT_VERIFY_ENTRIES", 1_000_000))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+async def gp_session_cookies(base: str, totp_secret: str) -> dict:
+    """Sign the GP in once (a code from the authenticator is accepted only once)."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        await sign_in(session, base, "demo-gp", totp_secret)
+    return {c.key: c.value for c in jar}
 
 
-def steadfast(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [str(BIN / "steadfast"), *args], env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def start_server(env: dict, audit_on: bool) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server_env = dict(env)
-    if not audit_on:
-        server_env["STEADFAST_BENCHMARK_AUDIT_OFF"] = "1"
-    proc = subprocess.Popen(
-        [
-            str(BIN / "steadfast"),
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--quiet",
-            "--workers",
-            "3",
-            "--threads",
-            "4",
-        ],
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-async def login(session: aiohttp.ClientSession, base: str, password: str) -> None:
-    async with session.get(f"{base}/accounts/login/") as r:
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await r.text())[1]
-    data = {"csrfmiddlewaretoken": token, "username": "demo-reception", "password": password}
-    async with session.post(
-        f"{base}/accounts/login/",
-        data=data,
-        allow_redirects=False,
-        headers={"Referer": f"{base}/accounts/login/"},
-    ) as r:
-        if r.status != 302:
-            raise RuntimeError(f"login failed: {r.status}")
-
-
-async def hammer(base: str, password: str, patient_ids: list[str], seconds: float) -> float:
-    """Requests per second for patient pages over `seconds`, with CLIENTS concurrent clients."""
+async def hammer(base: str, cookies: dict, patient_ids: list[str], seconds: float) -> float:
+    """Record summaries per second over `seconds`, from CLIENTS concurrent clients of one GP."""
     done = errors = 0
 
     async def client(rng: random.Random) -> None:
         nonlocal done, errors
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-            await login(session, base, password)
+        async with aiohttp.ClientSession(cookies=cookies) as session:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
-                async with session.get(f"{base}/patients/{rng.choice(patient_ids)}/") as r:
+                patient_id = rng.choice(patient_ids)
+                async with session.get(f"{base}/record/patients/{patient_id}/") as r:
                     await r.read()
                     if r.status == 200:
                         done += 1
@@ -111,16 +64,18 @@ async def hammer(base: str, password: str, patient_ids: list[str], seconds: floa
     return done / (time.monotonic() - started)
 
 
-def measure_overhead(env: dict, password: str, patient_ids: list[str]) -> float:
+def measure_overhead(env: dict, totp_secret: str, patient_ids: list[str]) -> float:
     rates = {True: [], False: []}
+    cookies = None
     for audit_on in (False, True, False, True):  # interleaved, so drift hits both alike
-        proc, base = start_server(env, audit_on)
+        off = {} if audit_on else {"STEADFAST_BENCHMARK_AUDIT_OFF": "1"}
+        proc, base = start_server(env, workers=3, threads=4, extra_env=off)
         try:
-            asyncio.run(hammer(base, password, patient_ids, 2))  # warm up
-            rate = asyncio.run(hammer(base, password, patient_ids, ROUND_SECONDS))
+            cookies = cookies or asyncio.run(gp_session_cookies(base, totp_secret))
+            asyncio.run(hammer(base, cookies, patient_ids, 2))  # warm up
+            rate = asyncio.run(hammer(base, cookies, patient_ids, ROUND_SECONDS))
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop_server(proc)
         rates[audit_on].append(rate)
         print(f"  audit {'on ' if audit_on else 'off'}: {rate:,.0f} requests/s", flush=True)
     on, off = max(rates[True]), max(rates[False])
@@ -173,19 +128,10 @@ def fill_trail(entries: int) -> None:
 
 def main() -> None:
     with ExitStack() as stack:
-        env = dict(os.environ)
-        env.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 30)
-        env["STEADFAST_VAR_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
-        env["STEADFAST_DEMO_PASSWORD"] = "benchmark-password-1"
-        env["DJANGO_SETTINGS_MODULE"] = "steadfast.settings"
-        if "DATABASE_URL" not in env:
-            sys.path.insert(0, str(ROOT))
-            from steadfast.testing.postgres import ThrowawayPostgres
-
-            env["DATABASE_URL"] = stack.enter_context(ThrowawayPostgres(durable=True)).url
+        env = benchmark_env(stack)
         print("audit: preparing a demo practice on PostgreSQL", flush=True)
         steadfast(env, "migrate", "-v0")
-        steadfast(env, "demo", "--patients", "5000", "--weeks", "1")
+        demo = steadfast(env, "demo", "--patients", "5000", "--weeks", "1")
         ids = steadfast(
             env,
             "shell",
@@ -194,11 +140,12 @@ def main() -> None:
                 "from django_scopes import scopes_disabled\n"
                 "from steadfast.patients.models import Patient\n"
                 "with scopes_disabled():\n"
-                "    print(*Patient.objects.values_list('id', flat=True)[:2000])"
+                "    open_records = Patient.objects.filter(is_sensitive=False)\n"
+                "    print(*open_records.values_list('id', flat=True)[:2000])"
             ),
         )
         ids = re.findall(r"\b[0-9a-f]{8}-[0-9a-f-]{27}\b", ids)
-        overhead = measure_overhead(env, env["STEADFAST_DEMO_PASSWORD"], ids)
+        overhead = measure_overhead(env, demo_totp_secrets(demo)["demo-gp"], ids)
         print(f"  overhead of auditing each record view: {overhead:.1f}%", flush=True)
 
         print(f"audit: writing {VERIFY_ENTRIES:,} chained entries", flush=True)

@@ -40,6 +40,7 @@ from steadfast.practices.models import (
     SessionTemplate,
     SlotType,
 )
+from steadfast.records.demo import load_histories
 
 DEMO_ODS_CODE = "Y99999"
 LOGIN_USERS = {
@@ -94,7 +95,9 @@ def refuse_unless_demo_database() -> None:
 
 
 @scopes_disabled()
-def load_demo(patients: int = 10_000, seed: int = 1, weeks: int = 4) -> DemoSummary:
+def load_demo(
+    patients: int = 10_000, seed: int = 1, weeks: int = 4, histories: bool = True
+) -> DemoSummary:
     refuse_unless_demo_database()
     rng = random.Random(seed)
     fake = Faker("en_GB")
@@ -108,6 +111,8 @@ def load_demo(patients: int = 10_000, seed: int = 1, weeks: int = 4) -> DemoSumm
     with transaction.atomic():
         patient_ids = _patients(practice, staff["gps"], fake, rng, patients, today)
         booked = _appointments(practice, staff["reception"], patient_ids, rng)
+        if histories:
+            _record_histories(practice, staff["clinicians"], rng)
     return DemoSummary(
         patients=len(patient_ids),
         clinicians=len(staff["clinicians"]),
@@ -351,7 +356,7 @@ def _appointments(practice, reception, patient_ids: list, rng: random.Random) ->
                     appointment=appt,
                     from_status=AppointmentStatus.BOOKED,
                     to_status=status,
-                    actor=slot.clinician if over else reception,
+                    actor_id=slot.clinician_id if over else reception.pk,
                     occurred_at=slot.end if over else slot.start,
                 )
             )
@@ -360,6 +365,18 @@ def _appointments(practice, reception, patient_ids: list, rng: random.Random) ->
     for i in range(0, len(booked_slot_ids), 900):
         Slot.objects.filter(pk__in=booked_slot_ids[i : i + 900]).update(status=SlotStatus.BOOKED)
     return len(appointments)
+
+
+def _record_histories(practice, clinicians: list, rng: random.Random) -> dict:
+    """Clinical histories (steadfast/records/demo.py): conditions, medicines, observations."""
+    staff = {
+        "gps": [u for u in clinicians if u.role == Role.GP],
+        "nurses": [u for u in clinicians if u.role == Role.NURSE],
+    }
+    patients = Patient.objects.filter(practice=practice).only(
+        "id", "date_of_birth", "sex", "usual_gp_id"
+    )
+    return load_histories(practice, staff, list(patients), rng)
 
 
 def enrol_demo_authenticators() -> dict[str, str]:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "steadfast.patients",
     "steadfast.appointments",
     "steadfast.audit",
+    "steadfast.records",
 ]
 
 MIDDLEWARE = [

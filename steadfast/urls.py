@@ -8,6 +8,7 @@ urlpatterns = [
     path("appointments/", include("steadfast.appointments.urls")),
     path("patients/", include("steadfast.patients.urls")),
     path("audit/", include("steadfast.audit.urls")),
+    path("record/", include("steadfast.records.urls")),
 ]
 
 handler403 = "steadfast.views.forbidden"

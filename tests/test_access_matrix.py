@@ -21,6 +21,7 @@ from tests.factories import (
     force_login_verified,
     tomorrow,
 )
+from tests.records.entries import record_entries
 
 # Pages anyone may reach: signing in and out, and the start page that sends you onwards; and
 # anyone's own account and second factor, whatever their role (tested in tests/accounts/).
@@ -70,6 +71,7 @@ def world(db):
     slot = SlotFactory(clinician=gp)
     booked = appointments.book_appointment(slot.pk, patient, gp)
     alert = Alert.objects.create(practice=practice, patient=patient, user=gp, reason="test")
+    record = record_entries(patient, gp)
     return {
         "practice": practice,
         "kwargs": {
@@ -77,6 +79,7 @@ def world(db):
             "slot_id": SlotFactory(clinician=gp).pk,
             "patient_id": patient.pk,
             "alert_id": alert.pk,
+            **record,
         },
     }
 

@@ -16,6 +16,19 @@ from steadfast.appointments.models import Appointment, AppointmentStatus, Slot
 from steadfast.patients.models import Patient
 from steadfast.patients.nhs_numbers import normalise_nhs_number
 from steadfast.practices.models import Practice
+from steadfast.records.models import (
+    Allergy,
+    Consultation,
+    ConsultationVersion,
+    Document,
+    Immunisation,
+    Medication,
+    MedicationIssue,
+    NoKnownAllergies,
+    Observation,
+    PatientFlag,
+    Problem,
+)
 from tests.factories import PracticeFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +102,20 @@ def test_demo_loads_only_once():
 def test_demo_is_deterministic_for_a_seed():
     run_demo(patients=40, weeks=1, seed=3)
     first = sorted(Patient.objects.values_list("nhs_number", "family_name", "date_of_birth"))
-    for model in (Appointment, Slot, Patient, User, Practice):  # children before parents
+    clinical = (
+        ConsultationVersion,
+        MedicationIssue,
+        Medication,
+        Observation,
+        Immunisation,
+        Problem,
+        Allergy,
+        NoKnownAllergies,
+        PatientFlag,
+        Document,
+        Consultation,
+    )
+    for model in (*clinical, Appointment, Slot, Patient, User, Practice):  # children first
         model.objects.all().delete()
     run_demo(patients=40, weeks=1, seed=3)
     assert (

@@ -1,9 +1,12 @@
-"""Reads about staff accounts: their authenticator apps."""
+"""Reads about staff accounts: their authenticator apps, and what each role may do."""
 
 from base64 import b32encode
 
 import segno
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from steadfast.accounts.access import ACTIVITY_TABLE
+from steadfast.accounts.models import Role
 
 
 def confirmed_authenticators(user) -> list[TOTPDevice]:
@@ -19,3 +22,13 @@ def readable_secret(device: TOTPDevice) -> str:
 def qr_code_data_uri(device: TOTPDevice) -> str:
     """The otpauth:// address as a QR code, an SVG drawn here (nothing is sent elsewhere)."""
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=4, light="#fff")
+
+
+def role_table() -> dict:
+    """Roles as columns, one row per activity: (activity, meaning, [allowed per role])."""
+    roles = list(Role)
+    rows = [
+        (name.replace("_", " ").capitalize(), meaning, [role in allowed for role in roles])
+        for name, (allowed, meaning) in ACTIVITY_TABLE.items()
+    ]
+    return {"roles": [role.label for role in roles], "rows": rows}

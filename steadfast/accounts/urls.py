@@ -10,5 +10,6 @@ urlpatterns = [
     path("two-factor/", views.second_factor, name="second_factor"),
     path("two-factor/set-up/", views.set_up_second_factor, name="set_up_second_factor"),
     path("me/", views.me, name="me"),
+    path("roles/", views.roles, name="roles"),
     path("me/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
 ]

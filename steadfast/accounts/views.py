@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from steadfast.accounts import queries, services
-from steadfast.accounts.access import can
+from steadfast.accounts.access import can, requires
 from steadfast.accounts.forms import SecurityCodeForm
 
 
@@ -108,3 +108,9 @@ def sign_out_everywhere(request):
     update_session_auth_hash(request, request.user)  # keep this browser signed in
     messages.success(request, "You have been signed out of Steadfast on every other device.")
     return redirect("accounts:me")
+
+
+@requires("manage_staff")
+def roles(request):
+    """The activity table as it stands: what each role may do (read from the code, not a copy)."""
+    return render(request, "accounts/roles.jinja", {"table": queries.role_table()})

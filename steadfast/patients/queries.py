@@ -42,9 +42,8 @@ def search_patients(practice: Practice, text: str, limit: int = SEARCH_LIMIT) ->
     if not text:
         return []
     filters = Q()
-    if _DIGITS.match(text):
-        nhs = normalise_nhs_number(text)
-        return list(_base(practice).filter(nhs_number=nhs)[:limit]) if nhs else []
+    if _DIGITS.match(text) and (nhs := normalise_nhs_number(text)):
+        return list(_base(practice).filter(nhs_number=nhs)[:limit])
     dob = parse_date(text)
     if dob:
         return list(_base(practice).filter(date_of_birth=dob)[:limit])

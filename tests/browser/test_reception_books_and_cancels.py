@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from steadfast.appointments.models import Appointment, AppointmentStatus, CancelledBy, SlotStatus
+from tests.browser.signing_in import log_in
 from tests.factories import (
-    PASSWORD,
     GPFactory,
     PatientFactory,
     PracticeFactory,
@@ -18,14 +18,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def slot_cell(page: Page, clinician, time: str) -> Locator:
@@ -39,7 +31,7 @@ def slot_cell(page: Page, clinician, time: str) -> Locator:
 
 def test_reception_books_a_patient_into_a_free_slot_and_cancels_it(page: Page):
     practice = PracticeFactory()
-    UserFactory(username="reception", practice=practice)
+    reception = UserFactory(username="reception", practice=practice)
     gp = GPFactory(practice=practice, first_name="Amara", last_name="Okafor")
     other_gp = GPFactory(practice=practice, first_name="Ben", last_name="Whitlock")
     day = tomorrow()
@@ -52,7 +44,7 @@ def test_reception_books_a_patient_into_a_free_slot_and_cancels_it(page: Page):
     PatientFactory(practice=practice, family_name="Hargreaves", given_name="Tom")
     name = "FAIRWEATHER, Imogen (Ms)"
 
-    log_in(page, "reception")
+    log_in(page, reception)
     page.goto(f"/appointments/?date={day.isoformat()}")
     expect(slot_cell(page, gp, "09:00")).to_contain_text("Free")
     free = f"Free, book {gp.display_name}, 09:00, Routine, Face to face"

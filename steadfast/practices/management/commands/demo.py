@@ -15,15 +15,22 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--weeks", type=int, default=4, help="rota weeks either side of today")
         parser.add_argument("--logins", action="store_true", help="only print the demo logins")
+        parser.add_argument(
+            "--no-histories",
+            action="store_true",
+            help="leave out clinical histories (a quick register for benchmarks of the register)",
+        )
 
-    def handle(self, *args, patients, seed, weeks, logins, **options):
+    def handle(self, *args, patients, seed, weeks, logins, no_histories, **options):
         if not logins:
             if demo_data.demo_practice():
                 self.stdout.write("The demo practice is already loaded.")
             else:
                 started = time.monotonic()
                 try:
-                    summary = demo_data.load_demo(patients=patients, seed=seed, weeks=weeks)
+                    summary = demo_data.load_demo(
+                        patients=patients, seed=seed, weeks=weeks, histories=not no_histories
+                    )
                 except demo_data.NotADemoDatabase as exc:
                     raise CommandError(str(exc)) from exc
                 self.stdout.write(

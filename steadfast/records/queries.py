@@ -1,0 +1,283 @@
+"""Reading the patient record: plain data for the screens, in a bounded number of queries."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from django.db import connection
+from django.utils import timezone
+
+from steadfast.accounts.access import can
+from steadfast.records.models import (
+    Allergy,
+    CodeSystem,
+    Concept,
+    Consultation,
+    Document,
+    Immunisation,
+    Medication,
+    MedicationIssue,
+    MedicationKind,
+    NoKnownAllergies,
+    Observation,
+    PatientFlag,
+    Problem,
+    ProblemStatus,
+    search_key,
+)
+from steadfast.records.observations import TYPES
+
+JOURNAL_PAGE = 100
+
+
+@dataclass
+class Banner:
+    age: int
+    allergies: list
+    no_known_allergies: object  # the NoKnownAllergies entry, or None
+    flags: list
+
+
+def banner(patient) -> Banner:
+    allergies = list(
+        Allergy.objects.filter(patient=patient)
+        .select_related("substance", "reaction")
+        .order_by("-occurred_at")
+    )
+    nka = None
+    if not allergies:
+        nka = NoKnownAllergies.objects.filter(patient=patient).order_by("-occurred_at").first()
+    flags = list(
+        PatientFlag.objects.filter(patient=patient, ended_at__isnull=True)
+        .select_related("concept")
+        .order_by("-occurred_at")
+    )
+    age = patient.age_on(timezone.localdate())
+    return Banner(age=age, allergies=allergies, no_known_allergies=nka, flags=flags)
+
+
+def record_banner(patient, user) -> Banner:
+    """The banner for any page of the patient: age for everyone, allergies and alerts for
+    clinical roles only (reception sees demographics, not clinical content)."""
+    if can(user, "view_clinical_record"):
+        return banner(patient)
+    return Banner(
+        age=patient.age_on(timezone.localdate()), allergies=[], no_known_allergies=None, flags=[]
+    )
+
+
+def latest_observations(patient) -> list[Observation]:
+    """The newest value of each kind: one indexed LIMIT 1 per kind, in a single statement."""
+    kinds = [*TYPES, "smoking"]
+    table = Observation._meta.db_table
+    per_kind = " UNION ALL ".join(
+        f"SELECT (SELECT id FROM {table} WHERE patient_id = %s AND kind = %s"
+        " ORDER BY occurred_at DESC LIMIT 1) AS id"
+        for _ in kinds
+    )
+    params = [p for kind in kinds for p in (_db_id(patient.pk), kind)]
+    with connection.cursor() as cursor:
+        cursor.execute(per_kind, params)
+        ids = [row[0] for row in cursor.fetchall() if row[0] is not None]
+    found = Observation.objects.filter(patient=patient, id__in=ids).select_related("concept")
+    order = {kind: i for i, kind in enumerate(kinds)}
+    return sorted(found, key=lambda o: order[o.kind])
+
+
+def _db_id(pk: UUID):
+    """A UUID as this database stores it (raw SQL parameters skip the field's conversion)."""
+    return pk.hex if connection.vendor == "sqlite" else pk
+
+
+def current_medications(patient) -> list[Medication]:
+    return list(
+        Medication.objects.filter(patient=patient, stopped_at__isnull=True)
+        .select_related("concept")
+        .order_by("kind", "concept__term")
+    )
+
+
+def patient_summary(patient) -> dict:
+    current = current_medications(patient)
+    return {
+        "banner": banner(patient),
+        "problems": list(
+            Problem.objects.filter(patient=patient, status=ProblemStatus.ACTIVE)
+            .select_related("concept")
+            .order_by("-significance", "-onset")[:100]
+        ),
+        "repeats": [m for m in current if m.kind == MedicationKind.REPEAT],
+        "observations": latest_observations(patient),
+        "consultations": list(
+            Consultation.objects.filter(patient=patient)
+            .select_related("recorded_by")
+            .order_by("-occurred_at")[:5]
+        ),
+    }
+
+
+@dataclass
+class JournalItem:
+    entry_type: str
+    entry: object
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.entry.occurred_at
+
+    @property
+    def key(self) -> tuple:
+        return (self.entry.occurred_at, self.entry.pk)
+
+
+# Entry type (as filtered on the journal): its model and the relations its line shows.
+JOURNAL_TYPES = {
+    "consultation": (Consultation, ["recorded_by"]),
+    "problem": (Problem, ["concept", "recorded_by"]),
+    "medication": (Medication, ["concept", "recorded_by"]),
+    "issue": (MedicationIssue, ["medication__concept", "recorded_by"]),
+    "allergy": (Allergy, ["substance", "reaction", "recorded_by"]),
+    "observation": (Observation, ["concept", "recorded_by"]),
+    "immunisation": (Immunisation, ["vaccine", "recorded_by"]),
+    "document": (Document, ["recorded_by"]),
+    "flag": (PatientFlag, ["concept", "recorded_by"]),
+}
+JOURNAL_LABELS = {
+    "consultation": "Consultations",
+    "problem": "Problems",
+    "medication": "Medicines",
+    "issue": "Issues",
+    "allergy": "Allergies",
+    "observation": "Observations",
+    "immunisation": "Immunisations",
+    "document": "Documents",
+    "flag": "Alerts",
+}
+
+
+def parse_cursor(raw: str) -> tuple[datetime, UUID] | None:
+    try:
+        when, _, pk = raw.partition("_")
+        return datetime.fromisoformat(when), UUID(pk)
+    except ValueError:
+        return None
+
+
+def journal(patient, types=None, before: tuple | None = None, limit: int = JOURNAL_PAGE) -> dict:
+    """The record in time order, newest first, a page at a time.
+
+    One statement merges the entry tables' (occurred_at, id) indexes to find the page, then only
+    the rows on it are loaded, a query per entry type present: a 4,000-entry record costs what a
+    40-entry one does.
+    """
+    wanted = [t for t in (types or JOURNAL_TYPES) if t in JOURNAL_TYPES] or list(JOURNAL_TYPES)
+    on_page = _journal_page_keys(patient, wanted, before, limit + 1)
+    by_type: dict[str, list] = {}
+    for entry_type, pk in on_page:
+        by_type.setdefault(entry_type, []).append(pk)
+    items = []
+    for entry_type, ids in by_type.items():
+        model, related = JOURNAL_TYPES[entry_type]
+        qs = model.objects.filter(patient=patient, id__in=ids).select_related(*related)
+        if model is Document:
+            qs = qs.defer("content")
+        items += [JournalItem(entry_type, e) for e in qs]
+    items.sort(key=lambda i: i.key, reverse=True)
+    page, more = items[:limit], len(items) > limit
+    cursor = None
+    if more and page:
+        last = page[-1]
+        cursor = f"{last.occurred_at.isoformat()}_{last.entry.pk}"
+    return {"items": page, "next_cursor": cursor, "types": wanted}
+
+
+def _journal_page_keys(patient, types: list[str], before, count: int) -> list[tuple[str, UUID]]:
+    """(entry type, id) of the newest `count` entries of `types` (older than `before`)."""
+    branches, params = [], []
+    for entry_type in types:
+        model = JOURNAL_TYPES[entry_type][0]
+        where, args = "patient_id = %s", [_db_id(patient.pk)]
+        if before is not None:
+            when, pk = before
+            at = model._meta.get_field("occurred_at").get_db_prep_value(when, connection)
+            where += " AND (occurred_at < %s OR (occurred_at = %s AND id < %s))"
+            args += [at, at, _db_id(pk)]
+        branches.append(
+            f"SELECT occurred_at, id, '{entry_type}' AS entry_type"
+            f" FROM {model._meta.db_table} WHERE {where}"
+        )
+        params += args
+    sql = (
+        f"SELECT entry_type, id FROM ({' UNION ALL '.join(branches)}) AS entries"
+        " ORDER BY occurred_at DESC, id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, count])
+        return [(entry_type, UUID(str(pk))) for entry_type, pk in cursor.fetchall()]
+
+
+def observation_series(patient, kind: str, limit: int = 500) -> list[Observation]:
+    """The latest `limit` values of one observation, oldest first, for a chart and table."""
+    rows = list(
+        Observation.objects.filter(patient=patient, kind=kind)
+        .only("occurred_at", "value", "value2", "unit", "kind", "derived")
+        .order_by("-occurred_at")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def search_concepts(query: str, uses: list[str], limit: int = 20) -> list[Concept]:
+    """Concepts whose term has words starting with each word typed, or whose code is typed."""
+    query = query.strip()
+    if not query:
+        return []
+    base = Concept.objects.filter(use__in=uses)
+    if query.isdigit():
+        return list(base.filter(code=query)[:limit])
+    key = search_key(query)
+    prefix = list(base.filter(search_key__startswith=key).order_by("term")[:limit])
+    if len(prefix) >= limit:
+        return prefix
+    words = base.exclude(pk__in=[c.pk for c in prefix])
+    for word in key.split():
+        words = words.filter(search_key__contains=" " + word)
+    return prefix + list(words.order_by("term")[: limit - len(prefix)])
+
+
+def concept_by_code(code: str, uses: list[str]) -> Concept | None:
+    system = CodeSystem.DMD if uses == ["medicine"] else None
+    qs = Concept.objects.filter(code=code, use__in=uses)
+    if system:
+        qs = qs.filter(system=system)
+    return qs.first()
+
+
+def documents(patient) -> list[Document]:
+    return list(
+        Document.objects.filter(patient=patient)
+        .defer("content")
+        .select_related("recorded_by")
+        .order_by("-occurred_at")
+    )
+
+
+def medication_history(patient) -> list[Medication]:
+    return list(
+        Medication.objects.filter(patient=patient)
+        .select_related("concept")
+        .order_by("stopped_at", "-occurred_at")[:300]
+    )
+
+
+JOURNAL_SINGULAR = {
+    "consultation": "Consultation",
+    "problem": "Problem",
+    "medication": "Medicine",
+    "issue": "Issue",
+    "allergy": "Allergy",
+    "observation": "Observation",
+    "immunisation": "Immunisation",
+    "document": "Document",
+    "flag": "Alert",
+}

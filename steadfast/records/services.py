@@ -1,0 +1,595 @@
+"""Writing to the patient record: one transaction each, audited inside it.
+
+Services take domain objects and the acting user, check the record's rules and raise a
+DomainError the views show. Every entry keeps when it happened and when it was recorded.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from steadfast.appointments import services as appointments
+from steadfast.appointments.models import Appointment, AppointmentStatus
+from steadfast.audit.services import record
+from steadfast.errors import InvalidTransition
+from steadfast.records.errors import AllergyWarning, InvalidEntry, StaleEdit
+from steadfast.records.models import (
+    Allergy,
+    CodeSystem,
+    Concept,
+    ConceptUse,
+    Consultation,
+    ConsultationVersion,
+    Document,
+    Immunisation,
+    Medication,
+    MedicationIssue,
+    MedicationKind,
+    NoKnownAllergies,
+    Observation,
+    ObservationKind,
+    PatientFlag,
+    Problem,
+    ProblemStatus,
+    Significance,
+)
+from steadfast.records.observations import SMOKING_STATUS, TYPES, body_mass_index
+
+RETROSPECTIVE_AFTER = timedelta(hours=24)  # entered a day or more after it happened
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+FILE_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+@dataclass
+class NewProblem:
+    concept: Concept
+    significance: str = Significance.MINOR
+    onset: date | None = None
+    status: str = ProblemStatus.ACTIVE
+
+
+@dataclass
+class NewObservation:
+    kind: str
+    value: Decimal | str | None = None
+    value2: Decimal | str | None = None
+    smoking: str = ""  # a key of SMOKING_STATUS, for kind "smoking"
+
+
+@dataclass
+class NewMedication:
+    concept: Concept
+    kind: str
+    dose: str
+    quantity: int
+    quantity_unit: str = "tablet"
+    issues_allowed: int | None = None
+    review_date: date | None = None
+
+
+@dataclass
+class ConsultationNote:
+    consultation_type: str
+    history: str = ""
+    examination: str = ""
+    plan: str = ""
+    problems: list[NewProblem] = field(default_factory=list)
+    observations: list[NewObservation] = field(default_factory=list)
+    medications: list[NewMedication] = field(default_factory=list)
+
+
+def _stamp(patient, user, occurred_at: datetime | None, retrospective: bool | None) -> dict:
+    if user.practice_id != patient.practice_id:
+        raise InvalidEntry("This patient is not registered at your practice.")
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now + timedelta(minutes=1):
+        raise InvalidEntry("An entry cannot be dated in the future.")
+    occurred_at = min(occurred_at, now)
+    if retrospective is None:
+        retrospective = now - occurred_at >= RETROSPECTIVE_AFTER
+    return {
+        "practice_id": patient.practice_id,
+        "patient": patient,
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+        "recorded_by": user,
+        "retrospective": retrospective,
+    }
+
+
+def _require_use(concept: Concept, *uses: str) -> None:
+    if concept.use not in uses:
+        raise InvalidEntry(f"{concept.term} cannot be recorded here.")
+
+
+# --- Consultations ---------------------------------------------------------------------------
+
+
+def save_consultation(
+    patient,
+    clinician,
+    note: ConsultationNote,
+    *,
+    appointment: Appointment | None = None,
+    occurred_at: datetime | None = None,
+    retrospective: bool | None = None,
+    allergy_confirmed: bool = False,
+) -> Consultation:
+    """Save a consultation as a whole, with its coded entries; its appointment is finished."""
+    if not (note.history.strip() or note.examination.strip() or note.plan.strip()):
+        raise InvalidEntry("Write something in history, examination or plan.")
+    if appointment is not None and appointment.patient_id != patient.pk:
+        raise InvalidEntry("That appointment is for another patient.")
+    stamp = _stamp(patient, clinician, occurred_at, retrospective)
+    with transaction.atomic():
+        consultation = Consultation.objects.create(
+            **stamp,
+            appointment=appointment,
+            consultation_type=note.consultation_type,
+            history=note.history.strip(),
+            examination=note.examination.strip(),
+            plan=note.plan.strip(),
+        )
+        for p in note.problems:
+            _add_problem(stamp, p, consultation)
+        for o in note.observations:
+            _record_observation(stamp, o, consultation)
+        for m in note.medications:
+            _prescribe(stamp, m, consultation, allergy_confirmed)
+        if appointment is not None:
+            _finish(appointment, clinician)
+        record(
+            "record_consultation",
+            user=clinician,
+            patient_id=patient.pk,
+            detail=f"consultation {consultation.pk}",
+        )
+    return consultation
+
+
+def _finish(appointment: Appointment, clinician) -> None:
+    status = Appointment.objects.filter(pk=appointment.pk).values_list("status", flat=True).get()
+    if status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
+        appointments.start_appointment(appointment, clinician)
+        status = AppointmentStatus.IN_PROGRESS
+    if status == AppointmentStatus.IN_PROGRESS:
+        appointments.finish_appointment(appointment, clinician)
+    elif status != AppointmentStatus.FINISHED:
+        raise InvalidTransition("A cancelled or did-not-attend appointment has no consultation.")
+
+
+def edit_consultation(
+    consultation: Consultation, editor, *, reason: str, expected_version: int, **text: str
+) -> Consultation:
+    """Change a saved consultation's text; the previous version is kept with who, when, why."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidEntry("Say why the consultation is being changed.")
+    if not any(text.get(k, "").strip() for k in ("history", "examination", "plan")):
+        raise InvalidEntry("Write something in history, examination or plan.")
+    now = timezone.now()
+    with transaction.atomic():
+        current = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if current.version != expected_version:
+            raise StaleEdit("Someone changed this consultation since you opened it; start again.")
+        ConsultationVersion.objects.create(
+            consultation=current,
+            version=current.version,
+            consultation_type=current.consultation_type,
+            history=current.history,
+            examination=current.examination,
+            plan=current.plan,
+            written_by_id=current.edited_by_id or current.recorded_by_id,
+            written_at=current.edited_at or current.recorded_at,
+            replaced_by=editor,
+            replaced_at=now,
+            reason=reason,
+        )
+        updated = Consultation.objects.filter(pk=current.pk, version=expected_version).update(
+            consultation_type=text.get("consultation_type") or current.consultation_type,
+            history=text.get("history", "").strip(),
+            examination=text.get("examination", "").strip(),
+            plan=text.get("plan", "").strip(),
+            version=F("version") + 1,
+            edited_by=editor,
+            edited_at=now,
+        )
+        if updated != 1:
+            raise StaleEdit("Someone changed this consultation since you opened it; start again.")
+        record(
+            "edit_consultation",
+            user=editor,
+            patient_id=current.patient_id,
+            detail=f"consultation {current.pk} v{expected_version + 1}",
+        )
+    return Consultation.objects.get(pk=current.pk)
+
+
+# --- Problems ----------------------------------------------------------------------------------
+
+
+def _add_problem(stamp: dict, p: NewProblem, consultation=None) -> Problem:
+    _require_use(p.concept, ConceptUse.PROBLEM, ConceptUse.FINDING)
+    onset = p.onset or timezone.localdate(stamp["occurred_at"])
+    problem = Problem.objects.create(
+        **stamp,
+        concept=p.concept,
+        status=p.status,
+        significance=p.significance,
+        onset=onset,
+        ended=onset if p.status == ProblemStatus.PAST else None,
+    )
+    if consultation is not None:
+        problem.consultations.add(consultation)
+    return problem
+
+
+def add_problem(patient, user, new: NewProblem, *, occurred_at=None, retrospective=None) -> Problem:
+    stamp = _stamp(patient, user, occurred_at, retrospective)
+    with transaction.atomic():
+        problem = _add_problem(stamp, new)
+        record("add_problem", user=user, patient_id=patient.pk, detail=f"problem {problem.pk}")
+    return problem
+
+
+def end_problem(problem: Problem, user, ended: date) -> Problem:
+    if ended < problem.onset:
+        raise InvalidEntry("A problem cannot end before it began.")
+    with transaction.atomic():
+        Problem.objects.filter(pk=problem.pk).update(status=ProblemStatus.PAST, ended=ended)
+        record(
+            "end_problem", user=user, patient_id=problem.patient_id, detail=f"problem {problem.pk}"
+        )
+    problem.refresh_from_db()
+    return problem
+
+
+# --- Medicines ---------------------------------------------------------------------------------
+
+
+def allergies_matching(patient_id, medicine: Concept) -> list[Allergy]:
+    """Recorded allergies to the medicine's class (or to the medicine itself)."""
+    codes = {c for c in (medicine.allergy_class, medicine.code) if c}
+    if not codes:
+        return []
+    return list(
+        Allergy.objects.filter(patient_id=patient_id, substance__code__in=codes).select_related(
+            "substance"
+        )
+    )
+
+
+def _prescribe(stamp: dict, m: NewMedication, consultation, allergy_confirmed: bool) -> Medication:
+    _require_use(m.concept, ConceptUse.MEDICINE)
+    if m.quantity is None or m.quantity <= 0:
+        raise InvalidEntry("Give a quantity of at least 1.")
+    if not m.dose.strip():
+        raise InvalidEntry("Give the dose, e.g. 'One tablet twice a day'.")
+    if m.kind == MedicationKind.REPEAT and not m.issues_allowed:
+        raise InvalidEntry("Say how many issues this repeat allows.")
+    if not allergy_confirmed and (matches := allergies_matching(stamp["patient"].pk, m.concept)):
+        names = ", ".join(a.substance.term for a in matches)
+        raise AllergyWarning(
+            f"{m.concept.term}: this patient has a recorded allergy to {names}.", matches
+        )
+    medication = Medication.objects.create(
+        **stamp,
+        consultation=consultation,
+        concept=m.concept,
+        kind=m.kind,
+        dose=m.dose.strip(),
+        quantity=m.quantity,
+        quantity_unit=m.quantity_unit,
+        route=m.concept.route,
+        issues_allowed=m.issues_allowed if m.kind == MedicationKind.REPEAT else None,
+        issues_made=1,
+        review_date=m.review_date,
+    )
+    MedicationIssue.objects.create(**stamp, medication=medication, number=1, quantity=m.quantity)
+    return medication
+
+
+def prescribe(
+    patient,
+    prescriber,
+    new: NewMedication,
+    *,
+    allergy_confirmed: bool = False,
+    occurred_at=None,
+    retrospective=None,
+) -> Medication:
+    """Prescribe a medicine (its first issue included); warns on a recorded allergy class."""
+    stamp = _stamp(patient, prescriber, occurred_at, retrospective)
+    with transaction.atomic():
+        medication = _prescribe(stamp, new, None, allergy_confirmed)
+        detail = f"medication {medication.pk}" + (
+            " allergy overridden" if allergy_confirmed else ""
+        )
+        record("prescribe", user=prescriber, patient_id=patient.pk, detail=detail)
+    return medication
+
+
+def issue_repeat(medication: Medication, user) -> MedicationIssue:
+    """Issue a repeat again; refused when stopped or when no issues are left (review due)."""
+    stamp = _stamp(medication.patient, user, None, False)
+    with transaction.atomic():
+        claimed = Medication.objects.filter(
+            Q(issues_made__lt=F("issues_allowed")),
+            pk=medication.pk,
+            kind=MedicationKind.REPEAT,
+            stopped_at__isnull=True,
+        ).update(issues_made=F("issues_made") + 1)
+        if claimed != 1:
+            current = Medication.objects.get(pk=medication.pk)
+            if current.stopped_at is not None:
+                raise InvalidEntry("This medicine has been stopped.")
+            if current.kind != MedicationKind.REPEAT:
+                raise InvalidEntry("Only a repeat medicine can be issued again.")
+            raise InvalidEntry("All issues allowed have been made: review the medicine first.")
+        medication.refresh_from_db()
+        issue = MedicationIssue.objects.create(
+            **stamp,
+            medication=medication,
+            number=medication.issues_made,
+            quantity=medication.quantity,
+        )
+        record(
+            "issue_repeat", user=user, patient_id=medication.patient_id, detail=f"issue {issue.pk}"
+        )
+    return issue
+
+
+def stop_medication(medication: Medication, user, reason: str) -> Medication:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidEntry("Say why the medicine is stopped.")
+    now = timezone.now()
+    with transaction.atomic():
+        stopped = Medication.objects.filter(pk=medication.pk, stopped_at__isnull=True).update(
+            stopped_at=now, stopped_by=user, stop_reason=reason
+        )
+        if stopped != 1:
+            raise InvalidEntry("This medicine has already been stopped.")
+        record(
+            "stop_medication",
+            user=user,
+            patient_id=medication.patient_id,
+            detail=f"medication {medication.pk}",
+        )
+    medication.refresh_from_db()
+    return medication
+
+
+# --- Allergies ---------------------------------------------------------------------------------
+
+
+def record_allergy(
+    patient,
+    user,
+    substance: Concept,
+    *,
+    severity: str,
+    certainty: str,
+    reaction: Concept | None = None,
+    note: str = "",
+    occurred_at=None,
+    retrospective=None,
+) -> Allergy:
+    _require_use(substance, ConceptUse.ALLERGEN)
+    if reaction is not None:
+        _require_use(reaction, ConceptUse.REACTION)
+    stamp = _stamp(patient, user, occurred_at, retrospective)
+    with transaction.atomic():
+        allergy = Allergy.objects.create(
+            **stamp,
+            substance=substance,
+            reaction=reaction,
+            severity=severity,
+            certainty=certainty,
+            note=note.strip(),
+        )
+        record("record_allergy", user=user, patient_id=patient.pk, detail=f"allergy {allergy.pk}")
+    return allergy
+
+
+def record_no_known_allergies(patient, user, *, occurred_at=None) -> NoKnownAllergies:
+    """The patient was asked and has no known allergies; refused when allergies are recorded."""
+    stamp = _stamp(patient, user, occurred_at, None)
+    with transaction.atomic():
+        if Allergy.objects.filter(patient=patient).exists():
+            raise InvalidEntry("This patient has recorded allergies.")
+        nka = NoKnownAllergies.objects.create(**stamp)
+        record(
+            "record_no_known_allergies", user=user, patient_id=patient.pk, detail=f"nka {nka.pk}"
+        )
+    return nka
+
+
+# --- Observations ------------------------------------------------------------------------------
+
+
+def _decimal(raw, label: str) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as exc:
+        raise InvalidEntry(f"{label}: enter a number, like 72 or 36.8.") from exc
+    if not value.is_finite():
+        raise InvalidEntry(f"{label}: enter a number, like 72 or 36.8.")
+    return value
+
+
+def _concept(code: str) -> Concept:
+    try:
+        return Concept.objects.get(system=CodeSystem.SNOMED, code=code)
+    except Concept.DoesNotExist as exc:
+        raise InvalidEntry(
+            f"SNOMED CT {code} is not loaded; run steadfast load-terminology."
+        ) from exc
+
+
+def _record_observation(stamp: dict, o: NewObservation, consultation=None) -> list[Observation]:
+    if o.kind == ObservationKind.SMOKING:
+        if o.smoking not in SMOKING_STATUS:
+            raise InvalidEntry("Choose a smoking status.")
+        return [
+            Observation.objects.create(
+                **stamp,
+                consultation=consultation,
+                kind=o.kind,
+                concept=_concept(SMOKING_STATUS[o.smoking]),
+            )
+        ]
+    if o.kind not in TYPES or o.kind == ObservationKind.BMI:
+        raise InvalidEntry("Choose what was measured.")
+    t = TYPES[o.kind]
+    value = _decimal(o.value, t.label)
+    value2 = _decimal(o.value2, "Diastolic") if o.kind == ObservationKind.BLOOD_PRESSURE else None
+    if value is None or (o.kind == ObservationKind.BLOOD_PRESSURE and value2 is None):
+        raise InvalidEntry(
+            "Blood pressure needs both systolic and diastolic."
+            if o.kind == ObservationKind.BLOOD_PRESSURE
+            else f"{t.label}: enter a value."
+        )
+    for v in (value, value2):
+        if v is not None and not t.lowest <= v <= t.highest:
+            raise InvalidEntry(f"{t.label} of {v} {t.unit} is not possible; check the value.")
+    if value2 is not None and value2 >= value:
+        raise InvalidEntry("Systolic must be higher than diastolic.")
+    made = [
+        Observation.objects.create(
+            **stamp,
+            consultation=consultation,
+            kind=o.kind,
+            concept=_concept(t.code),
+            value=value,
+            value2=value2,
+            unit=t.unit,
+        )
+    ]
+    if o.kind in (ObservationKind.WEIGHT, ObservationKind.HEIGHT):
+        made += _derive_bmi(stamp, consultation)
+    return made
+
+
+def _derive_bmi(stamp: dict, consultation) -> list[Observation]:
+    """BMI from the latest weight and height (height taken as an adult's, any date)."""
+    latest = {}
+    for kind in (ObservationKind.WEIGHT, ObservationKind.HEIGHT):
+        latest[kind] = (
+            Observation.objects.filter(patient=stamp["patient"], kind=kind)
+            .order_by("-occurred_at", "-recorded_at")
+            .values_list("value", flat=True)
+            .first()
+        )
+    if latest[ObservationKind.WEIGHT] is None or latest[ObservationKind.HEIGHT] is None:
+        return []
+    bmi = body_mass_index(latest[ObservationKind.WEIGHT], latest[ObservationKind.HEIGHT])
+    t = TYPES[ObservationKind.BMI]
+    if not t.lowest <= bmi <= t.highest:
+        return []
+    return [
+        Observation.objects.create(
+            **stamp,
+            consultation=consultation,
+            kind=ObservationKind.BMI,
+            concept=_concept(t.code),
+            value=bmi,
+            unit=t.unit,
+            derived=True,
+        )
+    ]
+
+
+def record_observation(
+    patient, user, new: NewObservation, *, occurred_at=None, retrospective=None
+) -> list[Observation]:
+    """Record a measurement; a weight or height also records the BMI derived from them."""
+    stamp = _stamp(patient, user, occurred_at, retrospective)
+    with transaction.atomic():
+        made = _record_observation(stamp, new)
+        record(
+            "record_observation",
+            user=user,
+            patient_id=patient.pk,
+            detail=" ".join(f"observation {o.pk}" for o in made),
+        )
+    return made
+
+
+# --- Immunisations, documents, flags -----------------------------------------------------------
+
+
+def record_immunisation(
+    patient, user, vaccine: Concept, *, batch: str, dose_number: int = 1, occurred_at=None
+) -> Immunisation:
+    _require_use(vaccine, ConceptUse.VACCINATION)
+    if not batch.strip():
+        raise InvalidEntry("Give the vaccine's batch number.")
+    stamp = _stamp(patient, user, occurred_at, None)
+    with transaction.atomic():
+        given = Immunisation.objects.create(
+            **stamp, vaccine=vaccine, batch=batch.strip(), dose_number=dose_number
+        )
+        record(
+            "record_immunisation",
+            user=user,
+            patient_id=patient.pk,
+            detail=f"immunisation {given.pk}",
+        )
+    return given
+
+
+def sniff_content_type(content: bytes) -> str | None:
+    for signature, content_type in FILE_SIGNATURES.items():
+        if content.startswith(signature):
+            return content_type
+    if content[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    return None
+
+
+def attach_document(
+    patient, user, *, title: str, kind: str, content: bytes, occurred_at=None
+) -> Document:
+    """Keep a letter or result file (PDF, PNG or JPEG) with its SHA-256."""
+    if not title.strip():
+        raise InvalidEntry("Give the document a title.")
+    if not content:
+        raise InvalidEntry("Choose a file to attach.")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise InvalidEntry("The file is larger than 20 MB.")
+    content_type = sniff_content_type(content)
+    if content_type is None:
+        raise InvalidEntry("Attach a PDF, PNG or JPEG file.")
+    stamp = _stamp(patient, user, occurred_at, None)
+    with transaction.atomic():
+        document = Document.objects.create(
+            **stamp,
+            title=title.strip(),
+            kind=kind,
+            content_type=content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+        )
+        record(
+            "attach_document", user=user, patient_id=patient.pk, detail=f"document {document.pk}"
+        )
+    return document
+
+
+def add_flag(patient, user, concept: Concept, *, note: str = "") -> PatientFlag:
+    _require_use(concept, ConceptUse.FLAG)
+    stamp = _stamp(patient, user, None, False)
+    with transaction.atomic():
+        flag = PatientFlag.objects.create(**stamp, concept=concept, note=note.strip())
+        record("add_flag", user=user, patient_id=patient.pk, detail=f"flag {flag.pk}")
+    return flag

@@ -1,0 +1,533 @@
+"""The record screens: HTTP only. Each patient page opens the record through the audit gate."""
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from steadfast.accounts.access import requires
+from steadfast.appointments.models import Appointment
+from steadfast.audit.record_access import open_patient_record
+from steadfast.errors import DomainError
+from steadfast.patients.queries import patient_for_practice
+from steadfast.records import charts, queries, services
+from steadfast.records.errors import AllergyWarning
+from steadfast.records.forms import (
+    AllergyForm,
+    ConsultationForm,
+    DocumentForm,
+    EditConsultationForm,
+    FlagForm,
+    PrescribeForm,
+    StopForm,
+)
+from steadfast.records.models import Consultation, ConsultationVersion, Document, Medication
+from steadfast.records.observations import TYPES
+
+PICKER_USES = {
+    "problem": ["problem", "finding"],
+    "medicine": ["medicine"],
+    "substance": ["allergen"],
+    "reaction": ["reaction"],
+    "flag": ["flag"],
+}
+
+
+def _open(request, patient_id, action):
+    """(patient, None) when the page may show, else (None, the response to send instead)."""
+    try:
+        patient = patient_for_practice(request.user.practice, patient_id)
+    except (ObjectDoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    return patient, open_patient_record(request, patient, action)
+
+
+def _page(request, template, patient, title, context, status=200):
+    return render(
+        request,
+        template,
+        {
+            "page_title": f"{title} – {patient.listing_name}",
+            "nav_current": "patients",
+            "patient": patient,
+            "section": title,
+            **context,
+        },
+        status=status,
+    )
+
+
+@requires("view_clinical_record")
+def summary(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "view_record_summary")
+    if elsewhere:
+        return elsewhere
+    return _page(
+        request, "records/summary.jinja", patient, "Summary", queries.patient_summary(patient)
+    )
+
+
+@requires("view_clinical_record")
+def journal(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "view_record_journal")
+    if elsewhere:
+        return elsewhere
+    types = request.GET.getlist("type")
+    before = queries.parse_cursor(request.GET.get("before", ""))
+    page = queries.journal(patient, types=types, before=before)
+    return _page(
+        request,
+        "records/journal.jinja",
+        patient,
+        "Journal",
+        {
+            **page,
+            "labels": queries.JOURNAL_LABELS,
+            "singular": queries.JOURNAL_SINGULAR,
+            "chosen": types,
+        },
+    )
+
+
+def _picked(form, name, uses):
+    code = (form.cleaned_data.get(f"{name}_code") or "").strip()
+    if not code:
+        return None
+    concept = queries.concept_by_code(code, uses)
+    if concept is None:
+        form.add_error(f"{name}_q", "Choose a code from the list.")
+    return concept
+
+
+def _choices(data, name):
+    """Picker options to show again after a round trip without JavaScript."""
+    q = (data.get(f"{name}_q") or "").strip()
+    return queries.search_concepts(q, PICKER_USES[name]) if q else []
+
+
+def _note_from(form, problem, medicine):
+    d = form.cleaned_data
+    note = services.ConsultationNote(
+        consultation_type=d["consultation_type"],
+        history=d["history"],
+        examination=d["examination"],
+        plan=d["plan"],
+    )
+    if problem:
+        note.problems.append(
+            services.NewProblem(problem, significance=d["problem_significance"] or "minor")
+        )
+    if d["bp_systolic"] is not None or d["bp_diastolic"] is not None:
+        note.observations.append(services.NewObservation("bp", d["bp_systolic"], d["bp_diastolic"]))
+    for kind in ("pulse", "weight", "height", "temperature"):
+        if d[kind] is not None:
+            note.observations.append(services.NewObservation(kind, d[kind]))
+    if d["smoking"]:
+        note.observations.append(services.NewObservation("smoking", smoking=d["smoking"]))
+    if medicine:
+        note.medications.append(_new_medication(d, medicine))
+    return note
+
+
+def _new_medication(d, medicine):
+    return services.NewMedication(
+        concept=medicine,
+        kind=d["medicine_kind"] or "acute",
+        dose=d["dose"] or "",
+        quantity=d["quantity"] or 0,
+        quantity_unit=d["quantity_unit"] or "tablet",
+        issues_allowed=d["issues_allowed"],
+        review_date=d["review_date"],
+    )
+
+
+@requires("record_consultation")
+def consult(request, patient_id):
+    """The consultation screen: free text and coded entries, saved as a whole."""
+    patient, elsewhere = _open(request, patient_id, "open_consultation")
+    if elsewhere:
+        return elsewhere
+    data = request.POST if request.method == "POST" else request.GET
+    appointment = None
+    if appointment_id := data.get("appointment"):
+        appointment = (
+            Appointment.objects.filter(pk=appointment_id, patient=patient).first()
+            if _uuid(appointment_id)
+            else None
+        )
+    form = ConsultationForm(request.POST or None)
+    allergy_warning = None
+    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+        problem = _picked(form, "problem", PICKER_USES["problem"])
+        medicine = _picked(form, "medicine", PICKER_USES["medicine"])
+        if form.is_valid():
+            try:
+                services.save_consultation(
+                    patient,
+                    request.user,
+                    _note_from(form, problem, medicine),
+                    appointment=appointment,
+                    allergy_confirmed=form.cleaned_data["allergy_confirmed"],
+                )
+            except AllergyWarning as exc:
+                allergy_warning = str(exc)
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Consultation saved.")
+                return redirect("records:summary", patient_id=patient.pk)
+    failed = request.method == "POST" and "find" not in request.POST
+    return _page(
+        request,
+        "records/consult.jinja",
+        patient,
+        "Consultation",
+        {
+            "form": form,
+            "appointment": appointment,
+            "allergy_warning": allergy_warning,
+            "problem_choices": _choices(data, "problem"),
+            "medicine_choices": _choices(data, "medicine"),
+        },
+        status=400 if failed else 200,
+    )
+
+
+def _uuid(raw):
+    import uuid
+
+    try:
+        uuid.UUID(str(raw))
+    except ValueError:
+        return False
+    return True
+
+
+@requires("record_consultation")
+def start_consultation(request, appointment_id):
+    """'Start consultation' from my list: the consultation screen for that appointment."""
+    try:
+        appointment = Appointment.objects.get(pk=appointment_id, practice=request.user.practice)
+    except Appointment.DoesNotExist as exc:
+        raise Http404 from exc
+    return redirect(
+        f"{_url('records:consult', appointment.patient_id)}?appointment={appointment.pk}"
+    )
+
+
+def _url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+@requires("record_consultation")
+def edit_consultation(request, patient_id, consultation_id):
+    patient, elsewhere = _open(request, patient_id, "open_consultation_edit")
+    if elsewhere:
+        return elsewhere
+    try:
+        consultation = Consultation.objects.get(pk=consultation_id, patient=patient)
+    except Consultation.DoesNotExist as exc:
+        raise Http404 from exc
+    initial = {
+        "consultation_type": consultation.consultation_type,
+        "history": consultation.history,
+        "examination": consultation.examination,
+        "plan": consultation.plan,
+        "version": consultation.version,
+    }
+    form = EditConsultationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.edit_consultation(
+                consultation,
+                request.user,
+                reason=d["reason"],
+                expected_version=d["version"],
+                consultation_type=d["consultation_type"],
+                history=d["history"],
+                examination=d["examination"],
+                plan=d["plan"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Consultation changed; the previous version is kept.")
+            return redirect("records:journal", patient_id=patient.pk)
+    versions = ConsultationVersion.objects.filter(consultation=consultation).select_related(
+        "written_by", "replaced_by"
+    )
+    return _page(
+        request,
+        "records/edit_consultation.jinja",
+        patient,
+        "Edit consultation",
+        {"form": form, "consultation": consultation, "versions": list(versions)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires("view_clinical_record")
+def medicines(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "view_medicines")
+    if elsewhere:
+        return elsewhere
+    history = queries.medication_history(patient)
+    return _page(
+        request,
+        "records/medicines.jinja",
+        patient,
+        "Medicines",
+        {
+            "current": [m for m in history if m.stopped_at is None],
+            "stopped": [m for m in history if m.stopped_at is not None],
+        },
+    )
+
+
+@requires("prescribe")
+def prescribe(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "open_prescribing")
+    if elsewhere:
+        return elsewhere
+    form = PrescribeForm(request.POST or None)
+    allergy_warning = None
+    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+        medicine = _picked(form, "medicine", PICKER_USES["medicine"])
+        if medicine is None and form.is_valid():
+            form.add_error("medicine_q", "Choose a medicine.")
+        if form.is_valid():
+            try:
+                services.prescribe(
+                    patient,
+                    request.user,
+                    _new_medication(form.cleaned_data, medicine),
+                    allergy_confirmed=form.cleaned_data["allergy_confirmed"],
+                )
+            except AllergyWarning as exc:
+                allergy_warning = str(exc)
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Prescribed {medicine.term}.")
+                return redirect("records:medicines", patient_id=patient.pk)
+    data = request.POST if request.method == "POST" else request.GET
+    return _page(
+        request,
+        "records/prescribe.jinja",
+        patient,
+        "Prescribe",
+        {
+            "form": form,
+            "allergy_warning": allergy_warning,
+            "medicine_choices": _choices(data, "medicine"),
+        },
+        status=400 if request.method == "POST" and "find" not in request.POST else 200,
+    )
+
+
+def _medication(patient, raw_id):
+    try:
+        return Medication.objects.select_related("patient").get(pk=raw_id, patient=patient)
+    except (Medication.DoesNotExist, ValueError, Exception) as exc:
+        raise Http404 from exc
+
+
+@require_POST
+@requires("prescribe")
+def issue(request, patient_id, medication_id):
+    patient, elsewhere = _open(request, patient_id, "open_repeat_issue")
+    if elsewhere:
+        return elsewhere
+    medication = _medication(patient, medication_id)
+    try:
+        made = services.issue_repeat(medication, request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Issued {medication.concept.term} (issue {made.number}).")
+    return redirect("records:medicines", patient_id=patient.pk)
+
+
+@require_POST
+@requires("prescribe")
+def stop(request, patient_id, medication_id):
+    patient, elsewhere = _open(request, patient_id, "open_stop_medication")
+    if elsewhere:
+        return elsewhere
+    medication = _medication(patient, medication_id)
+    form = StopForm({"medication": medication.pk, "reason": request.POST.get("reason", "")})
+    if not form.is_valid():
+        messages.error(request, "Say why the medicine is stopped.")
+        return redirect("records:medicines", patient_id=patient.pk)
+    try:
+        services.stop_medication(medication, request.user, form.cleaned_data["reason"])
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Stopped {medication.concept.term}.")
+    return redirect("records:medicines", patient_id=patient.pk)
+
+
+@requires("record_consultation")
+def allergies(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "open_allergies")
+    if elsewhere:
+        return elsewhere
+    form = AllergyForm(request.POST or None)
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST" and "no_known_allergies" in request.POST:
+        try:
+            services.record_no_known_allergies(patient, request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Recorded: no known allergies.")
+        return redirect("records:summary", patient_id=patient.pk)
+    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+        substance = _picked(form, "substance", PICKER_USES["substance"])
+        reaction = None
+        if code := form.cleaned_data["reaction"]:
+            reaction = queries.concept_by_code(code, PICKER_USES["reaction"])
+        if substance is None and form.is_valid():
+            form.add_error("substance_q", "Choose a substance.")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.record_allergy(
+                    patient,
+                    request.user,
+                    substance,
+                    severity=d["severity"],
+                    certainty=d["certainty"],
+                    reaction=reaction,
+                    note=d["note"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Recorded allergy to {substance.term}.")
+                return redirect("records:summary", patient_id=patient.pk)
+    from steadfast.records.models import Concept
+
+    return _page(
+        request,
+        "records/allergies.jinja",
+        patient,
+        "Allergies",
+        {
+            "form": form,
+            "substance_choices": _choices(data, "substance"),
+            "reactions": list(Concept.objects.filter(use="reaction").order_by("term")),
+        },
+        status=400 if request.method == "POST" and "find" not in request.POST else 200,
+    )
+
+
+@requires("view_clinical_record")
+def observations(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "view_observations")
+    if elsewhere:
+        return elsewhere
+    series = []
+    for kind, t in TYPES.items():
+        rows = queries.observation_series(patient, kind)
+        if rows:
+            series.append({"type": t, "rows": rows, "svg": charts.trend_svg(t, rows)})
+    return _page(request, "records/observations.jinja", patient, "Observations", {"series": series})
+
+
+@requires("view_clinical_record")
+def documents(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "view_documents")
+    if elsewhere:
+        return elsewhere
+    return _page(
+        request,
+        "records/documents.jinja",
+        patient,
+        "Documents",
+        {"documents": queries.documents(patient), "form": DocumentForm()},
+    )
+
+
+@require_POST
+@requires("record_consultation")
+def attach(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "open_attach_document")
+    if elsewhere:
+        return elsewhere
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.attach_document(
+                patient, request.user, title=d["title"], kind=d["kind"], content=d["file"].read()
+            )
+        except DomainError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, f"Attached {d['title']}.")
+            return redirect("records:documents", patient_id=patient.pk)
+    return _page(
+        request,
+        "records/documents.jinja",
+        patient,
+        "Documents",
+        {"documents": queries.documents(patient), "form": form},
+        status=400,
+    )
+
+
+@requires("view_clinical_record")
+def document_file(request, patient_id, document_id):
+    patient, elsewhere = _open(request, patient_id, "view_document")
+    if elsewhere:
+        return elsewhere
+    try:
+        document = Document.objects.get(pk=document_id, patient=patient)
+    except Document.DoesNotExist as exc:
+        raise Http404 from exc
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@requires("record_consultation")
+def add_flag(request, patient_id):
+    patient, elsewhere = _open(request, patient_id, "open_add_flag")
+    if elsewhere:
+        return elsewhere
+    form = FlagForm(request.POST)
+    concept = None
+    if form.is_valid():
+        concept = queries.concept_by_code(form.cleaned_data["flag"], PICKER_USES["flag"])
+    if concept is None:
+        messages.error(request, "Choose an alert to add.")
+    else:
+        services.add_flag(patient, request.user, concept, note=form.cleaned_data["note"])
+        messages.success(request, f"Alert added: {concept.term}.")
+    return redirect("records:summary", patient_id=patient.pk)
+
+
+@requires("record_consultation")
+def concepts(request):
+    """As-you-type code search; answers the picker's htmx request with a list of options."""
+    name = request.GET.get("picker", "problem")
+    if name not in PICKER_USES:
+        name = "problem"
+    query = request.GET.get(f"{name}_q", request.GET.get("q", ""))[:100]
+    return render(
+        request,
+        "records/_picker_options.jinja",
+        {
+            "name": name,
+            "choices": queries.search_concepts(query, PICKER_USES[name]),
+            "query": query,
+        },
+    )
