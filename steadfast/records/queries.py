@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
@@ -132,16 +133,26 @@ class JournalItem:
 
 # Entry type (as filtered on the journal): its model and the relations its line shows.
 JOURNAL_TYPES = {
-    "consultation": (Consultation, ["recorded_by"]),
-    "problem": (Problem, ["concept", "recorded_by"]),
-    "medication": (Medication, ["concept", "recorded_by"]),
-    "issue": (MedicationIssue, ["medication__concept", "recorded_by"]),
-    "allergy": (Allergy, ["substance", "reaction", "recorded_by"]),
-    "observation": (Observation, ["concept", "recorded_by"]),
-    "immunisation": (Immunisation, ["vaccine", "recorded_by"]),
-    "document": (Document, ["recorded_by"]),
-    "flag": (PatientFlag, ["concept", "recorded_by"]),
+    "consultation": (Consultation, []),
+    "problem": (Problem, ["concept"]),
+    "medication": (Medication, ["concept"]),
+    "issue": (MedicationIssue, ["medication__concept"]),
+    "allergy": (Allergy, ["substance", "reaction"]),
+    "observation": (Observation, ["concept"]),
+    "immunisation": (Immunisation, ["vaccine"]),
+    "document": (Document, []),
+    "flag": (PatientFlag, ["concept"]),
 }
+# Issues are the bulk of a long record: load only what their line shows.
+ISSUE_FIELDS = [
+    "occurred_at",
+    "recorded_at",
+    "recorded_by_id",
+    "retrospective",
+    "number",
+    "quantity",
+    "medication__concept__term",
+]
 JOURNAL_LABELS = {
     "consultation": "Consultations",
     "problem": "Problems",
@@ -181,7 +192,10 @@ def journal(patient, types=None, before: tuple | None = None, limit: int = JOURN
         qs = model.objects.filter(patient=patient, id__in=ids).select_related(*related)
         if model is Document:
             qs = qs.defer("content")
+        if model is MedicationIssue:
+            qs = qs.only(*ISSUE_FIELDS)
         items += [JournalItem(entry_type, e) for e in qs]
+    _attach_authors([item.entry for item in items])
     items.sort(key=lambda i: i.key, reverse=True)
     page, more = items[:limit], len(items) > limit
     cursor = None
@@ -189,6 +203,19 @@ def journal(patient, types=None, before: tuple | None = None, limit: int = JOURN
         last = page[-1]
         cursor = f"{last.occurred_at.isoformat()}_{last.entry.pk}"
     return {"items": page, "next_cursor": cursor, "types": wanted}
+
+
+def _attach_authors(entries: list) -> None:
+    """Who recorded each entry, from one query for the few staff involved (not a join per row)."""
+    ids = {e.recorded_by_id for e in entries}
+    users = (
+        get_user_model()
+        .objects.filter(id__in=ids)
+        .only("id", "username", "title", "first_name", "last_name", "role")
+    )
+    by_id = {u.id: u for u in users}
+    for e in entries:
+        type(e)._meta.get_field("recorded_by").set_cached_value(e, by_id[e.recorded_by_id])
 
 
 def _journal_page_keys(patient, types: list[str], before, count: int) -> list[tuple[str, UUID]]:
