@@ -39,7 +39,6 @@ import math
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from harness import free_port, stop_server
 from markupsafe import escape
 from yarl import URL
 
@@ -273,12 +273,6 @@ def count_bookings(practice: RushPractice) -> tuple[int, int]:
 # --- the server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
     """`steadfast serve` on a free port of 127.0.0.1; its own messages go to `log`."""
     port = free_port()
@@ -292,15 +286,6 @@ def start_server(workers: int, threads: int, log: Path) -> tuple[subprocess.Pope
             stderr=log_file,
         )
     return proc, f"http://127.0.0.1:{port}"
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 async def wait_until_answering(base: str, proc: subprocess.Popen) -> None:

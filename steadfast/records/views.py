@@ -3,7 +3,8 @@
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import requires
@@ -207,19 +208,9 @@ def _uuid(raw):
 @requires("record_consultation")
 def start_consultation(request, appointment_id):
     """'Start consultation' from my list: the consultation screen for that appointment."""
-    try:
-        appointment = Appointment.objects.get(pk=appointment_id, practice=request.user.practice)
-    except Appointment.DoesNotExist as exc:
-        raise Http404 from exc
-    return redirect(
-        f"{_url('records:consult', appointment.patient_id)}?appointment={appointment.pk}"
-    )
-
-
-def _url(name, *args):
-    from django.urls import reverse
-
-    return reverse(name, args=args)
+    appointment = get_object_or_404(Appointment, pk=appointment_id, practice=request.user.practice)
+    consult = reverse("records:consult", args=[appointment.patient_id])
+    return redirect(f"{consult}?appointment={appointment.pk}")
 
 
 @requires("record_consultation")
@@ -227,10 +218,7 @@ def edit_consultation(request, patient_id, consultation_id):
     patient, elsewhere = _open(request, patient_id, "open_consultation_edit")
     if elsewhere:
         return elsewhere
-    try:
-        consultation = Consultation.objects.get(pk=consultation_id, patient=patient)
-    except Consultation.DoesNotExist as exc:
-        raise Http404 from exc
+    consultation = get_object_or_404(Consultation, pk=consultation_id, patient=patient)
     initial = {
         "consultation_type": consultation.consultation_type,
         "history": consultation.history,
@@ -330,10 +318,9 @@ def prescribe(request, patient_id):
 
 
 def _medication(patient, raw_id):
-    try:
-        return Medication.objects.select_related("patient").get(pk=raw_id, patient=patient)
-    except (Medication.DoesNotExist, ValueError, Exception) as exc:
-        raise Http404 from exc
+    return get_object_or_404(
+        Medication.objects.select_related("patient"), pk=raw_id, patient=patient
+    )
 
 
 @require_POST
@@ -487,10 +474,7 @@ def document_file(request, patient_id, document_id):
     patient, elsewhere = _open(request, patient_id, "view_document")
     if elsewhere:
         return elsewhere
-    try:
-        document = Document.objects.get(pk=document_id, patient=patient)
-    except Document.DoesNotExist as exc:
-        raise Http404 from exc
+    document = get_object_or_404(Document, pk=document_id, patient=patient)
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store"
