@@ -27,3 +27,7 @@ class PossibleDuplicatePatient(DomainError):
     def __init__(self, message: str, matches: list) -> None:
         super().__init__(message)
         self.matches = matches
+
+
+class VersionConflict(DomainError):
+    """The record changed since the caller read it (an HTTP If-Match that no longer matches)."""

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "steadfast.appointments",
     "steadfast.audit",
     "steadfast.records",
+    "steadfast.fhir",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from steadfast.accounts.views import home
+from steadfast.fhir.api import api as fhir_api
 
 urlpatterns = [
     path("", home, name="home"),
@@ -9,6 +10,7 @@ urlpatterns = [
     path("patients/", include("steadfast.patients.urls")),
     path("audit/", include("steadfast.audit.urls")),
     path("record/", include("steadfast.records.urls")),
+    path("fhir/", fhir_api.urls),
 ]
 
 handler403 = "steadfast.views.forbidden"

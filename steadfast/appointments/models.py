@@ -104,6 +104,9 @@ class Appointment(models.Model):
     status_changed_at = models.DateTimeField()
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy, blank=True)
     cancellation_reason = models.CharField(max_length=500, blank=True)
+    comment = models.CharField(max_length=1000, blank=True, help_text="Notes for the practice")
+    # Raised by every change: the API's ETag, so two systems cannot overwrite each other.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ScopedManager(practice="practice")
 

@@ -119,6 +119,14 @@ def slot_for_practice(practice: Practice, slot_id) -> Slot:
     return Slot.objects.select_related("clinician").get(pk=slot_id, practice=practice)
 
 
+def bookable(now: datetime) -> Q:
+    """Slots that can be booked at `now`: free, not over, and released from any embargo
+    (the same test booking applies when it claims the slot)."""
+    return Q(status=SlotStatus.FREE, end__gt=now) & (
+        Q(embargoed_until__isnull=True) | Q(embargoed_until__lte=now)
+    )
+
+
 def free_slots(
     practice: Practice,
     first_day: date,
@@ -131,13 +139,8 @@ def free_slots(
     start, _ = day_bounds(first_day)
     _, end = day_bounds(first_day + timedelta(days=days - 1))
     qs = (
-        Slot.objects.filter(
-            practice=practice,
-            status=SlotStatus.FREE,
-            start__gte=max(start, now),
-            start__lt=end,
-        )
-        .filter(Q(embargoed_until__isnull=True) | Q(embargoed_until__lte=now))
+        Slot.objects.filter(practice=practice, start__gte=max(start, now), start__lt=end)
+        .filter(bookable(now))
         .select_related("clinician")
         .order_by("start", "clinician__last_name")
     )

@@ -20,7 +20,12 @@ from steadfast.appointments.models import (
     SlotStatus,
 )
 from steadfast.audit import services as audit
-from steadfast.errors import InvalidTransition, PatientNotBookable, SlotUnavailable
+from steadfast.errors import (
+    InvalidTransition,
+    PatientNotBookable,
+    SlotUnavailable,
+    VersionConflict,
+)
 from steadfast.patients.models import RegistrationStatus
 from steadfast.practices.models import Practice, SessionTemplate
 
@@ -141,15 +146,25 @@ def book_appointment(slot_id, patient, booked_by, reason: str = "") -> Appointme
     return appointment
 
 
-def _locked(appointment_id, practice_id) -> Appointment:
-    return Appointment.objects.select_for_update().get(pk=appointment_id, practice_id=practice_id)
+def _locked(appointment_id, practice_id, if_version: int | None = None) -> Appointment:
+    """The appointment, locked for this transaction; VersionConflict if it has changed since
+    the caller read version `if_version`."""
+    appt = Appointment.objects.select_for_update().get(pk=appointment_id, practice_id=practice_id)
+    if if_version is not None and appt.version != if_version:
+        raise VersionConflict(
+            "The appointment has changed since you read it. Read it again, then make the change."
+        )
+    appt.version += 1
+    return appt
 
 
-def cancel_appointment(appointment, cancelled_by: CancelledBy, reason: str, actor) -> Appointment:
+def cancel_appointment(
+    appointment, cancelled_by: CancelledBy, reason: str, actor, if_version: int | None = None
+) -> Appointment:
     """Cancel a booked appointment; its slot is free for someone else at once."""
     now = timezone.now()
     with transaction.atomic():
-        appt = _locked(appointment.pk, appointment.practice_id)
+        appt = _locked(appointment.pk, appointment.practice_id, if_version)
         if appt.status != S.BOOKED:
             status = appt.get_status_display().lower()
             raise InvalidTransition(f"Only a booked appointment can be cancelled; it is {status}.")
@@ -158,7 +173,13 @@ def cancel_appointment(appointment, cancelled_by: CancelledBy, reason: str, acto
         appt.cancellation_reason = reason.strip()
         appt.status_changed_at = now
         appt.save(
-            update_fields=["status", "cancelled_by", "cancellation_reason", "status_changed_at"]
+            update_fields=[
+                "status",
+                "cancelled_by",
+                "cancellation_reason",
+                "status_changed_at",
+                "version",
+            ]
         )
         Slot.objects.filter(pk=appt.slot_id).update(status=SlotStatus.FREE)
         _record_event(appt, S.BOOKED, actor, now, note=f"Cancelled by {cancelled_by}")
@@ -178,7 +199,7 @@ def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
             _claim_slot(new_slot_id, appt.practice_id, now)
             old_slot_id = appt.slot_id
             appt.slot_id = new_slot_id
-            appt.save(update_fields=["slot"])
+            appt.save(update_fields=["slot", "version"])
             Slot.objects.filter(pk=old_slot_id).update(status=SlotStatus.FREE)
             _record_event(
                 appt,
@@ -210,8 +231,26 @@ def change_status(
         from_status = appt.status
         appt.status = to_status
         appt.status_changed_at = occurred_at or now
-        appt.save(update_fields=["status", "status_changed_at"])
+        appt.save(update_fields=["status", "status_changed_at", "version"])
         _record_event(appt, from_status, actor, occurred_at or now)
+    return appt
+
+
+def amend_appointment(
+    appointment, actor, *, reason: str, comment: str, if_version: int | None = None
+) -> Appointment:
+    """Change what an appointment is for and the practice's notes on it (any status)."""
+    with transaction.atomic():
+        appt = _locked(appointment.pk, appointment.practice_id, if_version)
+        appt.reason = reason.strip()[:500]
+        appt.comment = comment.strip()[:1000]
+        appt.save(update_fields=["reason", "comment", "version"])
+        audit.record(
+            "appointment_amended",
+            user=actor,
+            patient_id=appt.patient_id,
+            detail=f"appointment {appt.pk}",
+        )
     return appt
 
 

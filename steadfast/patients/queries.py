@@ -115,3 +115,36 @@ def possible_duplicates(
 
 def patient_for_practice(practice: Practice, patient_id) -> Patient:
     return Patient.objects.select_related("usual_gp").get(pk=patient_id, practice=practice)
+
+
+def find_patients(
+    practice: Practice,
+    *,
+    nhs_number: str | None = None,
+    name: list[str] = (),
+    family: list[str] = (),
+    given: list[str] = (),
+    postcode: list[str] = (),
+    born: Q | None = None,
+) -> QuerySet[Patient]:
+    """Patients matching every criterion given separately (the API's search parameters).
+
+    Names and postcodes match from the start, ignoring case and accents; each word of `name`
+    may match either the first or the last name. The caller pages the result.
+    """
+    filters = Q()
+    if nhs_number is not None:
+        filters &= Q(nhs_number=normalise_nhs_number(nhs_number) or "-")
+    for text in name:
+        for word in text.replace(",", " ").split():
+            key = name_key(word)
+            filters &= _prefix("family_name_key", key) | _prefix("given_name_key", key)
+    for text in family:
+        filters &= _prefix("family_name_key", name_key(text))
+    for text in given:
+        filters &= _prefix("given_name_key", name_key(text))
+    for text in postcode:
+        filters &= _prefix("postcode_key", postcode_key(text))
+    if born is not None:
+        filters &= born
+    return _base(practice).filter(filters)

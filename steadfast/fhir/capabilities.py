@@ -1,0 +1,147 @@
+"""What the API supports, in one table: the CapabilityStatement, the OpenAPI search parameters
+and the refusal of unsupported parameters are all read from here, so they cannot disagree."""
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+FHIR_VERSION = "4.0.1"
+NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
+ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
+SNOMED = "http://snomed.info/sct"
+DMD = "https://dmd.nhs.uk"
+
+
+@dataclass(frozen=True)
+class Capability:
+    interactions: tuple[str, ...]
+    search: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (type, meaning)
+    includes: tuple[str, ...] = ()
+
+    @property
+    def parameters(self) -> frozenset[str]:
+        return frozenset(self.search) | ({"_include"} if self.includes else frozenset())
+
+
+RESOURCES: dict[str, Capability] = {
+    "Patient": Capability(
+        ("read", "search-type", "create"),
+        {
+            "identifier": ("token", f"NHS number: {NHS_NUMBER}|9434765919"),
+            "name": ("string", "Start of any part of the name"),
+            "family": ("string", "Start of the family name"),
+            "given": ("string", "Start of the given name"),
+            "birthdate": ("date", "Date of birth, with eq/ge/le/gt/lt prefixes"),
+            "address-postalcode": ("string", "Start of the postcode"),
+        },
+    ),
+    "Organization": Capability(
+        ("read", "search-type"),
+        {"identifier": ("token", f"ODS code: {ODS_CODE}|A81001")},
+    ),
+    "Practitioner": Capability(("read", "search-type")),
+    "Schedule": Capability(
+        ("read", "search-type"),
+        {"actor": ("reference", "The Practitioner whose schedule it is")},
+    ),
+    "Slot": Capability(
+        ("read", "search-type"),
+        {
+            "status": ("token", "free (bookable now), busy or busy-unavailable"),
+            "start": ("date", "Slot start, with eq/ge/le/gt/lt prefixes"),
+            "schedule": ("reference", "Schedule/{id}"),
+        },
+        includes=("Slot:schedule",),
+    ),
+    "Appointment": Capability(
+        ("read", "search-type", "create", "update"),
+        {
+            "patient": ("reference", "Patient/{id}"),
+            "date": ("date", "Appointment start, with eq/ge/le/gt/lt prefixes"),
+        },
+        includes=("Appointment:patient",),
+    ),
+}
+
+
+def capability_statement(base: str) -> dict:
+    resources = []
+    for resource_type, cap in RESOURCES.items():
+        entry = {
+            "type": resource_type,
+            "interaction": [{"code": code} for code in cap.interactions],
+        }
+        if "update" in cap.interactions:
+            entry |= {"versioning": "versioned-update", "updateCreate": False}
+        if cap.includes:
+            entry["searchInclude"] = list(cap.includes)
+        if cap.search:
+            entry["searchParam"] = [
+                {"name": name, "type": kind, "documentation": meaning}
+                for name, (kind, meaning) in cap.search.items()
+            ]
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": timezone.now().isoformat(),
+        "publisher": "Steadfast",
+        "kind": "instance",
+        "software": {"name": "Steadfast"},
+        "implementation": {"description": "Steadfast GP system FHIR API", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "description": "Authorization: Bearer <token>, from `steadfast token USERNAME`."
+                },
+                "resource": resources,
+            }
+        ],
+    }
+
+
+def search_openapi(resource_type: str) -> dict:
+    """OpenAPI `parameters` for a search, for Ninja's openapi_extra."""
+    cap = RESOURCES[resource_type]
+    params = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": meaning,
+            "schema": {"type": "string"},
+        }
+        for name, (_, meaning) in cap.search.items()
+    ]
+    if cap.includes:
+        params.append(
+            {
+                "name": "_include",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": list(cap.includes)},
+            }
+        )
+    params += [
+        {"name": "_count", "in": "query", "required": False, "schema": {"type": "integer"}},
+        {"name": "_offset", "in": "query", "required": False, "schema": {"type": "integer"}},
+    ]
+    return {"parameters": params}
+
+
+def body_openapi(resource_type: str) -> dict:
+    """OpenAPI `requestBody` for a create or update, for Ninja's openapi_extra."""
+    schema = {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/fhir+json": {"schema": schema}},
+        }
+    }

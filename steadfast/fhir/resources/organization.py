@@ -1,0 +1,59 @@
+"""Organization: the user's own practice, identified by its ODS code."""
+
+from ninja import Router
+
+from steadfast.fhir.access import requires
+from steadfast.fhir.bundles import searchset
+from steadfast.fhir.capabilities import ODS_CODE, search_openapi
+from steadfast.fhir.errors import FHIRError
+from steadfast.fhir.http import fhir_response
+from steadfast.fhir.search import check_parameters, paging
+
+router = Router(tags=["Organization"])
+
+
+def organization(practice) -> dict:
+    return {
+        "resourceType": "Organization",
+        "id": str(practice.pk),
+        "identifier": [{"system": ODS_CODE, "value": practice.ods_code}],
+        "active": True,
+        "name": practice.name,
+        "telecom": [{"system": "phone", "value": practice.phone, "use": "work"}]
+        if practice.phone
+        else None,
+        "address": [
+            {
+                "use": "work",
+                "line": [x for x in (practice.address_line1, practice.address_line2) if x],
+                "city": practice.town,
+                "postalCode": practice.postcode,
+            }
+        ],
+    }
+
+
+@router.get("/Organization/{resource_id}", url_name="organization_read")
+@requires("view_appointment_book")
+def read_organization(request, resource_id: str):
+    practice = request.user.practice
+    if resource_id != str(practice.pk):
+        raise FHIRError(404, f"No Organization with id {resource_id!r}.")
+    return fhir_response(organization(practice))
+
+
+@router.get(
+    "/Organization", url_name="organization_search", openapi_extra=search_openapi("Organization")
+)
+@requires("view_appointment_book")
+def search_organizations(request):
+    check_parameters(request, {"identifier"})
+    page = paging(request)
+    practice = request.user.practice
+    found = [practice]
+    for token in request.GET.getlist("identifier"):
+        system, _, value = token.rpartition("|")
+        if system not in ("", ODS_CODE) or value.upper() != practice.ods_code:
+            found = []
+    matches = [organization(p) for p in found[page.offset : page.offset + page.count]]
+    return fhir_response(searchset(request, len(found), matches, page))

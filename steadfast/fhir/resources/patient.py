@@ -1,0 +1,149 @@
+"""Patient: read, search and register, through the same queries and services as the pages."""
+
+from django.utils import timezone
+from fhir.resources.R4B.patient import Patient as FHIRPatient
+from ninja import Router
+
+from steadfast.audit import services as audit
+from steadfast.fhir.access import open_patient_record, requires
+from steadfast.fhir.body import read_resource
+from steadfast.fhir.bundles import base_url, searchset
+from steadfast.fhir.capabilities import NHS_NUMBER, RESOURCES, body_openapi, search_openapi
+from steadfast.fhir.errors import FHIRError
+from steadfast.fhir.http import fhir_response
+from steadfast.fhir.lookups import one_or_404
+from steadfast.fhir.search import check_parameters, date_filter, paging, reference_id
+from steadfast.patients import queries, services
+from steadfast.patients.forms import RegistrationForm
+from steadfast.patients.models import Patient, RegistrationStatus
+from steadfast.practices.queries import practice_gps
+
+router = Router(tags=["Patient"])
+ACTIVE_REGISTRATIONS = {RegistrationStatus.REGISTERED, RegistrationStatus.TEMPORARY}
+
+
+def patient(p: Patient) -> dict:
+    name = {"use": "official", "family": p.family_name, "given": [p.given_name]}
+    if p.title:
+        name["prefix"] = [p.title]
+    return {
+        "resourceType": "Patient",
+        "id": str(p.pk),
+        "meta": {"lastUpdated": p.updated_at.isoformat()},
+        "identifier": [{"system": NHS_NUMBER, "value": p.nhs_number}] if p.nhs_number else None,
+        "active": p.registration_status in ACTIVE_REGISTRATIONS,
+        "name": [name],
+        "gender": p.sex,
+        "birthDate": p.date_of_birth.isoformat(),
+        "deceasedBoolean": True if p.registration_status == RegistrationStatus.DECEASED else None,
+        "address": [
+            {
+                "use": "home",
+                "line": [x for x in (p.address_line1, p.address_line2) if x],
+                "city": p.town,
+                "postalCode": p.postcode,
+            }
+        ],
+        "telecom": [
+            {"system": "phone", "value": p.phone, "use": "home"} if p.phone else None,
+            {"system": "email", "value": p.email, "use": "home"} if p.email else None,
+        ],
+        "generalPractitioner": [
+            {"reference": f"Practitioner/{p.usual_gp_id}"} if p.usual_gp_id else None,
+            {"reference": f"Organization/{p.practice_id}"},
+        ],
+        "managingOrganization": {"reference": f"Organization/{p.practice_id}"},
+    }
+
+
+@router.get("/Patient/{resource_id}", url_name="patient_read")
+@requires("view_demographics")
+def read_patient(request, resource_id: str):
+    found = one_or_404(
+        Patient.objects.filter(practice_id=request.user.practice_id), "Patient", resource_id
+    )
+    open_patient_record(request.user, found, "view_patient")
+    return fhir_response(patient(found))
+
+
+def _nhs_number(request) -> str | None:
+    tokens = request.GET.getlist("identifier")
+    if len(tokens) > 1:
+        raise FHIRError(400, "Give one identifier.")
+    if not tokens:
+        return None
+    system, _, value = tokens[0].rpartition("|")
+    if system not in ("", NHS_NUMBER):
+        raise FHIRError(400, f"identifier: only {NHS_NUMBER} is searchable.")
+    return value
+
+
+@router.get("/Patient", url_name="patient_search", openapi_extra=search_openapi("Patient"))
+@requires("view_demographics")
+def search_patients(request):
+    check_parameters(request, RESOURCES["Patient"].parameters)
+    page = paging(request)
+    found = queries.find_patients(
+        request.user.practice,
+        nhs_number=_nhs_number(request),
+        name=request.GET.getlist("name"),
+        family=request.GET.getlist("family"),
+        given=request.GET.getlist("given"),
+        postcode=request.GET.getlist("address-postalcode"),
+        born=date_filter(request, "birthdate", "date_of_birth", dates_only=True),
+    )
+    total = found.count()
+    rows = list(found[page.offset : page.offset + page.count])
+    audit.record(
+        "search_patients", user=request.user, detail=f"{total} results (API)", read_only=True
+    )
+    return fhir_response(searchset(request, total, [patient(p) for p in rows], page))
+
+
+def _registration_data(resource: FHIRPatient) -> dict:
+    """The registration form's fields from a FHIR Patient, so the same validation applies."""
+    names = resource.name or []
+    name = next((n for n in names if n.use == "official"), names[0] if names else None)
+    addresses = resource.address or []
+    address = next((a for a in addresses if a.use == "home"), addresses[0] if addresses else None)
+    lines = (address.line or []) if address else []
+    telecom = resource.telecom or []
+    nhs = [i.value for i in resource.identifier or [] if i.system == NHS_NUMBER]
+    gps = [
+        reference_id(r.reference, "Practitioner")
+        for r in resource.generalPractitioner or []
+        if r.reference and "Practitioner/" in r.reference
+    ]
+    return {
+        "nhs_number": nhs[0] if nhs else "",
+        "title": (name.prefix or [""])[0] if name else "",
+        "given_name": " ".join(name.given or []) if name else "",
+        "family_name": (name.family or "") if name else "",
+        "date_of_birth": resource.birthDate.isoformat() if resource.birthDate else "",
+        "sex": resource.gender or "",
+        "address_line1": lines[0] if lines else "",
+        "address_line2": ", ".join(lines[1:]),
+        "town": (address.city or "") if address else "",
+        "postcode": (address.postalCode or "") if address else "",
+        "phone": next((t.value for t in telecom if t.system == "phone"), "") or "",
+        "email": next((t.value for t in telecom if t.system == "email"), "") or "",
+        "usual_gp": gps[0] if gps else "",
+    }
+
+
+@router.post("/Patient", url_name="patient_create", openapi_extra=body_openapi("Patient"))
+@requires("register_patients")
+def create_patient(request):
+    _, resource = read_resource(request, FHIRPatient)
+    practice = request.user.practice
+    form = RegistrationForm(_registration_data(resource), gps=practice_gps(practice))
+    if not form.is_valid():
+        problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
+        raise FHIRError(422, "; ".join(problems), "invalid")
+    details = form.patient_details()
+    details["registered_on"] = timezone.localdate()
+    created = services.register_patient(practice, details, request.user)
+    body = patient(created)
+    return fhir_response(
+        body, status=201, headers={"Location": f"{base_url(request)}/Patient/{created.pk}"}
+    )

@@ -1,0 +1,58 @@
+"""An independent FHIR client (fhirpy) drives the API over HTTP: find, book, clash, cancel."""
+
+import pytest
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import OperationOutcome
+
+from steadfast.fhir.auth import make_token
+from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, tomorrow
+from tests.fhir.helpers import validate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fhirpy_books_clashes_cancels_and_sees_the_slot_free_again(live_server):
+    gp = GPFactory()
+    receptionist = UserFactory(practice=gp.practice)
+    patient = PatientFactory(practice=gp.practice)
+    other = PatientFactory(practice=gp.practice)
+    wanted = SlotFactory(clinician=gp)
+    SlotFactory(clinician=gp)
+    fhir = SyncFHIRClient(
+        f"{live_server.url}/fhir", authorization=f"Bearer {make_token(receptionist)}"
+    )
+    day = tomorrow().isoformat()
+
+    def free_slot_ids() -> list[str]:
+        found = fhir.resources("Slot").search(status="free", start=[f"ge{day}", f"le{day}"])
+        slots = found.fetch_all()
+        for s in slots:
+            validate(s.serialize())
+        return [s.id for s in slots]
+
+    assert str(wanted.pk) in free_slot_ids()
+
+    def booking(who):
+        return fhir.resource(
+            "Appointment",
+            status="booked",
+            slot=[{"reference": f"Slot/{wanted.pk}"}],
+            participant=[{"actor": {"reference": f"Patient/{who.pk}"}, "status": "accepted"}],
+        )
+
+    appointment = booking(patient)
+    appointment.save()
+    validate(appointment.serialize())
+    assert appointment["status"] == "booked"
+    assert str(wanted.pk) not in free_slot_ids()
+
+    with pytest.raises(OperationOutcome) as clash:
+        booking(other).save()
+    assert "no longer available" in str(clash.value)
+
+    appointment["status"] = "cancelled"
+    appointment["cancelationReason"] = {"text": "Patient feeling better"}
+    appointment.save()
+    assert appointment["status"] == "cancelled"
+    assert str(wanted.pk) in free_slot_ids()
+    read_back = fhir.reference("Appointment", appointment.id).to_resource()
+    assert validate(read_back.serialize())["status"] == "cancelled"
