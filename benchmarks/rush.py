@@ -452,8 +452,8 @@ def sql_reference(practice: RushPractice, connections: int) -> float:
             conn.execute(
                 "INSERT INTO appointments_appointment (id, practice_id, slot_id, patient_id,"
                 " status, reason, booked_by_id, booked_at, recorded_at, status_changed_at,"
-                " cancelled_by, cancellation_reason)"
-                " VALUES (%s, %s, %s, %s, 'booked', 'Cough', %s, %s, %s, %s, '', '')",
+                " cancelled_by, cancellation_reason, comment, version)"
+                " VALUES (%s, %s, %s, %s, 'booked', 'Cough', %s, %s, %s, %s, '', '', '', 1)",
                 (appointment_id, practice_id, slot_id, patient_id, user_id, now, now, now),
             )
             # The audit entry, chained as steadfast.audit.services.record chains it.
