@@ -71,7 +71,7 @@ def start_server(
         ],
         env={**env, **(extra_env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BENCHMARK_SERVER_LOG") else subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

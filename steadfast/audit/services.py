@@ -41,8 +41,9 @@ def record(
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head = ChainHead.objects.create(pk=1, last_hash=GENESIS, signature="")
+        if head is None:  # the first entries ever: many may race to start the chain
+            ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS, "signature": ""})
+            head = ChainHead.objects.select_for_update().get(pk=1)
         event = AuditEvent(
             at=timezone.now(),
             user_id=user.pk if authenticated else None,
