@@ -31,7 +31,7 @@ from harness import (
 PATIENTS = int(os.environ.get("RECORD_PATIENTS", 100_000))
 PATIENTS_MEASURED = 30
 ROUNDS = 6
-CLIENTS = 2
+CLIENTS = int(os.environ.get("RECORD_CLIENTS", 2))
 
 LONGEST_RECORDS = """
 from django.apps import apps
