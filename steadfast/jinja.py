@@ -25,6 +25,15 @@ def uk_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+COUNTABLE_UNITS = {"tablet", "capsule", "sachet", "patch", "inhaler", "pessary", "suppository"}
+
+
+def counted(quantity, unit: str) -> str:
+    """`56 tablets`, `1 tablet`, `100 ml`: plural only for things that are counted."""
+    plural = quantity != 1 and unit in COUNTABLE_UNITS
+    return f"{quantity} {unit}{'s' if plural else ''}"
+
+
 def uk_time(value: datetime | None) -> str:
     """`08:30` in Europe/London."""
     return "" if value is None else f"{timezone.localtime(value):%H:%M}"
@@ -64,4 +73,5 @@ def environment(**options: Any) -> Environment:
         nhs_number=format_nhs_number,
         uk_local_iso=local_iso_date,
     )
+    env.globals.update(counted=counted)
     return env

@@ -1,8 +1,8 @@
-"""How dates, times and NHS numbers read on screen."""
+"""How dates, times, quantities and NHS numbers read on screen."""
 
 from datetime import UTC, date, datetime
 
-from steadfast.jinja import uk_date, uk_time
+from steadfast.jinja import counted, uk_date, uk_time
 from steadfast.patients.names import format_postcode, name_key
 from steadfast.patients.nhs_numbers import format_nhs_number, normalise_nhs_number
 
@@ -37,3 +37,9 @@ def test_name_keys_ignore_case_accents_and_punctuation():
     assert name_key("Zoë") == name_key("ZOE") == "zoe"
     assert name_key("O'Brien") == "obrien"
     assert name_key("José-María") == "josemaria"
+
+
+def test_quantities_read_as_people_write_them():
+    assert counted(56, "tablet") == "56 tablets"
+    assert counted(1, "capsule") == "1 capsule"
+    assert counted(100, "ml") == "100 ml"

@@ -276,6 +276,7 @@ class History:
         self.nurses = [u.pk for u in clinicians["nurses"]] or self.gps
         self.concepts = dict(Concept.objects.values_list("code", "id"))
         self.long_history = False
+        self.on_repeat: set[str] = set()
 
     def when(self, day: date) -> datetime:
         minutes = self.rng.randrange(8 * 60 + 30, 17 * 60 + 30)
@@ -306,6 +307,7 @@ class History:
         rng = self.rng
         age = patient.age_on(self.today)
         self.long_history = long_history
+        self.on_repeat = set()
         years = LONG_HISTORY_YEARS if long_history else HISTORY_YEARS
         start = max(patient.date_of_birth, self.today - timedelta(days=365 * years))
         gp = patient.usual_gp_id or rng.choice(self.gps)
@@ -474,7 +476,9 @@ class History:
             new(Problem.consultations.through, problem_id=problem.id, consultation_id=diagnosis.id)
         )
         for vpid, dose, quantity in c.medicines:
-            self.repeats(patient, first_day, gp, vpid, dose, quantity, diagnosis)
+            if vpid not in self.on_repeat:  # a statin for two conditions is one repeat
+                self.on_repeat.add(vpid)
+                self.repeats(patient, first_day, gp, vpid, dose, quantity, diagnosis)
         day = first_day + timedelta(days=rng.randint(150, 200))
         while day < self.today:
             nurse = rng.choice(self.nurses)
@@ -513,7 +517,7 @@ class History:
         allowed = -(-365 // interval)
         concept_id = self.concepts[vpid]
         while day < self.today:
-            end = min(day + timedelta(days=365), self.today)
+            end = day + timedelta(days=365)  # the review date; the current one is ahead
             med = new(
                 Medication,
                 **self.stamp(patient, day, gp),
@@ -522,14 +526,14 @@ class History:
                 kind="repeat",
                 dose=dose,
                 quantity=quantity,
-                quantity_unit="tablet",
+                quantity_unit="capsule" if "capsule" in dose else "tablet",
                 issues_allowed=allowed,
                 issues_made=0,
                 review_date=end,
             )
             consultation = None
             issues, issue_day = [], day
-            while issue_day < end and len(issues) < allowed:
+            while issue_day < min(end, self.today) and len(issues) < allowed:
                 issues.append(
                     new(
                         MedicationIssue,
@@ -591,7 +595,7 @@ class History:
                 kind="acute",
                 dose=dose,
                 quantity=quantity,
-                quantity_unit="tablet",
+                quantity_unit="capsule" if "capsule" in dose else "tablet",
                 issues_made=1,
             )
             med.occurred_at, med.recorded_at = c.occurred_at, c.recorded_at
