@@ -22,6 +22,7 @@ from harness import (
     benchmark_env,
     demo_totp_secrets,
     percentile,
+    settle,
     sign_in,
     start_server,
     steadfast,
@@ -89,6 +90,7 @@ def main() -> None:
         started = time.monotonic()
         demo = steadfast(env, "demo", "--patients", str(PATIENTS), "--weeks", "1")
         print(f"  {demo.splitlines()[0]} ({time.monotonic() - started:.0f} s)", flush=True)
+        settle(env)
         script = LONGEST_RECORDS.replace("{PATIENTS_MEASURED}", str(PATIENTS_MEASURED))
         answer = steadfast(env, "shell", "-c", script)
         longest = re.findall(r"^([0-9a-f-]{36}) (\d+)$", answer, re.M)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from steadfast.audit.chain import GENESIS, entry_hash, head_signature
+from steadfast.audit.chain import CONTENT_FIELDS, GENESIS, entry_hash, head_signature
 from steadfast.audit.models import Alert, AuditEvent, BreakGlass, ChainHead, Outcome
 from steadfast.audit.origin import current_source
 
@@ -35,46 +35,82 @@ def record(
     if not settings.AUDIT_ENABLED:
         return None
     authenticated = user is not None and user.is_authenticated
-    part_of_a_change = connection.in_atomic_block
+    event = AuditEvent(
+        at=timezone.now(),
+        user_id=user.pk if authenticated else None,
+        username=user.username if authenticated else username[:150],
+        role=user.role if authenticated else "",
+        practice_id=practice_id or (user.practice_id if authenticated else None),
+        patient_id=patient_id,
+        action=action,
+        detail=detail[:200],
+        source=current_source.get(),
+        outcome=outcome,
+    )
+    quick_commit = read_only and not connection.in_atomic_block
     with transaction.atomic():
-        if read_only and not part_of_a_change and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:  # the first entries ever: many may race to start the chain
-            ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS, "signature": ""})
-            head = ChainHead.objects.select_for_update().get(pk=1)
-        event = AuditEvent(
-            at=timezone.now(),
-            user_id=user.pk if authenticated else None,
-            username=user.username if authenticated else username[:150],
-            role=user.role if authenticated else "",
-            practice_id=practice_id or (user.practice_id if authenticated else None),
-            patient_id=patient_id,
-            action=action,
-            detail=detail[:200],
-            source=current_source.get(),
-            outcome=outcome,
-            prev_hash=head.last_hash,
-        )
-        event.hash = entry_hash(
-            event.at,
-            event.user_id,
-            event.username,
-            event.role,
-            event.practice_id,
-            event.patient_id,
-            event.action,
-            event.detail,
-            event.source,
-            event.outcome,
-            event.prev_hash,
-        )
-        event.save()
-        head.last_event_id, head.last_hash = event.pk, event.hash
-        head.signature = head_signature(event.pk, event.hash)
-        head.save(update_fields=["last_event_id", "last_hash", "signature"])
+        if connection.vendor == "postgresql":
+            _append_postgres(event, quick_commit)
+        else:
+            _append(event)
     return event
+
+
+def _seal(event: AuditEvent, prev_hash: str) -> None:
+    event.prev_hash = prev_hash
+    event.hash = entry_hash(*(getattr(event, f) for f in CONTENT_FIELDS))
+
+
+def _head_for_update() -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # the first entries ever: many may race to start the chain
+        ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS, "signature": ""})
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def _append(event: AuditEvent) -> None:
+    head = _head_for_update()
+    _seal(event, head.last_hash)
+    event.save()
+    head.last_event_id, head.last_hash = event.pk, event.hash
+    head.signature = head_signature(event.pk, event.hash)
+    head.save(update_fields=["last_event_id", "last_hash", "signature"])
+
+
+_LOCK_HEAD_SQL = (
+    "SELECT last_hash, nextval(pg_get_serial_sequence('audit_auditevent', 'id')){also}"
+    " FROM audit_chainhead WHERE id = 1 FOR UPDATE"
+)
+_QUICK_COMMIT = ", set_config('synchronous_commit', 'off', true)"
+_APPEND_SQL = (
+    "WITH entry AS (INSERT INTO audit_auditevent (id, {columns}, hash) VALUES (%s, {values}, %s))"
+    " UPDATE audit_chainhead SET last_event_id = %s, last_hash = %s, signature = %s WHERE id = 1"
+).format(columns=", ".join(CONTENT_FIELDS), values=", ".join(["%s"] * len(CONTENT_FIELDS)))
+
+
+def _append_postgres(event: AuditEvent, quick_commit: bool) -> None:
+    """The same append in two statements (lock the head and take the entry's id; insert the
+    entry and move the head together), as every audited page view pays for it.
+
+    `quick_commit`: the audit of a page view that changed nothing commits without waiting for
+    the disk flush (see `record`).
+    """
+    lock_head = _LOCK_HEAD_SQL.format(also=_QUICK_COMMIT if quick_commit else "")
+    with connection.cursor() as cursor:
+        cursor.execute(lock_head)
+        row = cursor.fetchone()
+        if row is None:
+            _head_for_update()
+            cursor.execute(lock_head)
+            row = cursor.fetchone()
+        prev_hash, event.pk = row[:2]
+        _seal(event, prev_hash)
+        content = [getattr(event, f) for f in CONTENT_FIELDS]
+        signature = head_signature(event.pk, event.hash)
+        cursor.execute(
+            _APPEND_SQL, [event.pk, *content, event.hash, event.pk, event.hash, signature]
+        )
 
 
 def break_glass(user, patient, reason: str) -> BreakGlass:
