@@ -8,12 +8,23 @@ from steadfast.fhir.bundles import base_url
 from steadfast.fhir.capabilities import capability_statement
 from steadfast.fhir.errors import FHIRError, install_handlers
 from steadfast.fhir.http import fhir_response
-from steadfast.fhir.resources import appointment, organization, patient, practitioner, scheduling
+from steadfast.fhir.resources import (
+    appointment,
+    organization,
+    patient,
+    practitioner,
+    record,
+    scheduling,
+    transaction,
+)
 
 api = NinjaAPI(
     title="Steadfast FHIR R4 API",
     version="4.0.1",
-    description="HL7 FHIR R4 (UK Core identifiers): patients, the appointment book, booking.",
+    description=(
+        "HL7 FHIR R4 (UK Core identifiers): patients, the appointment book, booking, the patient"
+        " record, and transaction Bundle import."
+    ),
     urls_namespace="fhir",
     docs_url=None,
     openapi_url="/openapi.json",
@@ -30,7 +41,7 @@ def metadata(request: HttpRequest):
     return fhir_response(capability_statement(base_url(request)))
 
 
-for module in (organization, practitioner, patient, scheduling, appointment):
+for module in (organization, practitioner, patient, scheduling, appointment, record, transaction):
     api.add_router("", module.router)
 api.add_router("", public)
 

@@ -17,6 +17,7 @@ class Capability:
     interactions: tuple[str, ...]
     search: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (type, meaning)
     includes: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()  # e.g. "everything": GET /{type}/{id}/$everything
 
     @property
     def parameters(self) -> frozenset[str]:
@@ -34,6 +35,7 @@ RESOURCES: dict[str, Capability] = {
             "birthdate": ("date", "Date of birth, with eq/ge/le/gt/lt prefixes"),
             "address-postalcode": ("string", "Start of the postcode"),
         },
+        operations=("everything",),
     ),
     "Organization": Capability(
         ("read", "search-type"),
@@ -61,7 +63,25 @@ RESOURCES: dict[str, Capability] = {
         },
         includes=("Appointment:patient",),
     ),
+    **{
+        resource_type: Capability(
+            ("read", "search-type"),
+            {"patient": ("reference", "Patient/{id} (required): that patient's entries")},
+        )
+        for resource_type in (
+            "Encounter",
+            "Condition",
+            "AllergyIntolerance",
+            "MedicationRequest",
+            "Observation",
+            "Immunization",
+            "DocumentReference",
+        )
+    },
 }
+# Whole-system interactions: POST /fhir/ with a Bundle.
+SYSTEM_INTERACTIONS = ("transaction",)
+OPERATION_DEFINITIONS = {"everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}
 
 
 def capability_statement(base: str) -> dict:
@@ -75,6 +95,10 @@ def capability_statement(base: str) -> dict:
             entry |= {"versioning": "versioned-update", "updateCreate": False}
         if cap.includes:
             entry["searchInclude"] = list(cap.includes)
+        if cap.operations:
+            entry["operation"] = [
+                {"name": name, "definition": OPERATION_DEFINITIONS[name]} for name in cap.operations
+            ]
         if cap.search:
             entry["searchParam"] = [
                 {"name": name, "type": kind, "documentation": meaning}
@@ -98,6 +122,7 @@ def capability_statement(base: str) -> dict:
                     "description": "Authorization: Bearer <token>, from `steadfast token USERNAME`."
                 },
                 "resource": resources,
+                "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
             }
         ],
     }

@@ -528,12 +528,19 @@ def record_observation(
 
 
 def record_immunisation(
-    patient, user, vaccine: Concept, *, batch: str, dose_number: int = 1, occurred_at=None
+    patient,
+    user,
+    vaccine: Concept,
+    *,
+    batch: str,
+    dose_number: int = 1,
+    occurred_at=None,
+    retrospective=None,
 ) -> Immunisation:
     _require_use(vaccine, ConceptUse.VACCINATION)
     if not batch.strip():
         raise InvalidEntry("Give the vaccine's batch number.")
-    stamp = _stamp(patient, user, occurred_at, None)
+    stamp = _stamp(patient, user, occurred_at, retrospective)
     with transaction.atomic():
         given = Immunisation.objects.create(
             **stamp, vaccine=vaccine, batch=batch.strip(), dose_number=dose_number

@@ -14,7 +14,8 @@ def validate(resource: dict) -> dict:
     model = get_fhir_model_class(resource["resourceType"])
     model.model_validate(resource)
     for entry in resource.get("entry", []) if resource["resourceType"] == "Bundle" else []:
-        validate(entry["resource"])
+        if "resource" in entry:  # a transaction-response's entries may hold only a response
+            validate(entry["resource"])
     return resource
 
 

@@ -9,6 +9,7 @@ from steadfast.appointments import services as appointments
 from steadfast.fhir.api import api as fhir_api
 from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory
 from tests.fhir.helpers import FHIRClient
+from tests.fhir.record import record_every_kind
 
 OPERATIONS = [
     (method, path, op.view_func)
@@ -36,7 +37,10 @@ def world(db):
     gp = GPFactory()
     patient = PatientFactory(practice=gp.practice)
     booked = appointments.book_appointment(SlotFactory(clinician=gp).pk, patient, gp)
+    entries = record_every_kind(patient, gp)
     ids = {
+        **{resource_type: entry.pk for resource_type, entry in entries.items()},
+        "Bundle": "import",
         "Patient": patient.pk,
         "Appointment": booked.pk,
         "Slot": booked.slot_id,
@@ -53,7 +57,7 @@ def world(db):
 )
 def test_role_may_or_may_not_use_each_operation(client, world, method, path, view, identity):
     practice, known = world
-    resource_type = path.split("/")[2]
+    resource_type = path.split("/")[2] or "Bundle"  # POST /fhir/ takes a transaction Bundle
     url = path.replace("/fhir/", "").replace("{resource_id}", str(known[resource_type]))
     allowed = ACTIVITIES[view.activity]
     if identity == "anonymous":

@@ -7,6 +7,7 @@ from fhirpy.base.exceptions import OperationOutcome
 from steadfast.fhir.auth import make_token
 from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, tomorrow
 from tests.fhir.helpers import validate
+from tests.fhir.record import record_every_kind
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,3 +57,18 @@ def test_fhirpy_books_clashes_cancels_and_sees_the_slot_free_again(live_server):
     assert str(wanted.pk) in free_slot_ids()
     read_back = fhir.reference("Appointment", appointment.id).to_resource()
     assert validate(read_back.serialize())["status"] == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fhirpy_reads_a_patients_whole_record_with_everything(live_server):
+    gp = GPFactory()
+    patient = PatientFactory(practice=gp.practice)
+    entries = record_every_kind(patient, gp)
+    fhir = SyncFHIRClient(f"{live_server.url}/fhir", authorization=f"Bearer {make_token(gp)}")
+
+    bundle = validate(fhir.execute(f"Patient/{patient.pk}/$everything", method="get"))
+    found = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"]}
+    assert ("Patient", str(patient.pk)) in found
+    assert {(t, str(entry.pk)) for t, entry in entries.items()} <= found
+    conditions = fhir.resources("Condition").search(patient=f"Patient/{patient.pk}").fetch_all()
+    assert [c.id for c in conditions] == [str(entries["Condition"].pk)]

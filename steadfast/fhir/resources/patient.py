@@ -100,7 +100,7 @@ def search_patients(request):
     return fhir_response(searchset(request, total, [patient(p) for p in rows], page))
 
 
-def _registration_data(resource: FHIRPatient) -> dict:
+def registration_data(resource: FHIRPatient) -> dict:
     """The registration form's fields from a FHIR Patient, so the same validation applies."""
     names = resource.name or []
     name = next((n for n in names if n.use == "official"), names[0] if names else None)
@@ -131,18 +131,23 @@ def _registration_data(resource: FHIRPatient) -> dict:
     }
 
 
-@router.post("/Patient", url_name="patient_create", openapi_extra=body_openapi("Patient"))
-@requires("register_patients")
-def create_patient(request):
-    _, resource = read_resource(request, FHIRPatient)
-    practice = request.user.practice
-    form = RegistrationForm(_registration_data(resource), gps=practice_gps(practice))
+def register_from_fhir(resource: FHIRPatient, user) -> Patient:
+    """Register the patient a FHIR Patient describes, through the registration form's checks."""
+    practice = user.practice
+    form = RegistrationForm(registration_data(resource), gps=practice_gps(practice))
     if not form.is_valid():
         problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
         raise FHIRError(422, "; ".join(problems), "invalid")
     details = form.patient_details()
     details["registered_on"] = timezone.localdate()
-    created = services.register_patient(practice, details, request.user)
+    return services.register_patient(practice, details, user)
+
+
+@router.post("/Patient", url_name="patient_create", openapi_extra=body_openapi("Patient"))
+@requires("register_patients")
+def create_patient(request):
+    _, resource = read_resource(request, FHIRPatient)
+    created = register_from_fhir(resource, request.user)
     body = patient(created)
     return fhir_response(
         body, status=201, headers={"Location": f"{base_url(request)}/Patient/{created.pk}"}
