@@ -54,6 +54,7 @@ def record_every_kind(patient, clinician) -> dict:
         "Encounter": consultation,
         "Condition": consultation.problems.get(),
         "MedicationRequest": consultation.medications.get(),
+        "MedicationStatement": consultation.medications.get(),
         "Observation": consultation.observations.get(kind="bp"),
         "AllergyIntolerance": allergy,
         "Immunization": immunisation,

@@ -46,6 +46,8 @@ def world(db):
         "Slot": booked.slot_id,
         "Schedule": gp.pk,
         "Practitioner": gp.pk,
+        "PractitionerRole": gp.pk,
+        "Location": gp.practice_id,
         "Organization": gp.practice_id,
     }
     return gp.practice, ids

@@ -25,6 +25,7 @@ RECORD_TYPES = [
     "Condition",
     "AllergyIntolerance",
     "MedicationRequest",
+    "MedicationStatement",
     "Observation",
     "Immunization",
     "DocumentReference",
@@ -73,6 +74,10 @@ def test_codes_are_snomed_and_dmd_with_their_terms(clinician, entries):
     assert medicine["medicationCodeableConcept"]["coding"][0]["code"] == "319283006"
     assert medicine["dispenseRequest"]["numberOfRepeatsAllowed"] == 5
     assert medicine["courseOfTherapyType"]["coding"][0]["code"] == "continuous"
+    taken = clinician.get(f"MedicationStatement/{entries['MedicationStatement'].pk}").fhir
+    assert taken["status"] == "active"
+    assert taken["basedOn"] == [{"reference": f"MedicationRequest/{medicine['id']}"}]
+    assert taken["dosage"][0]["text"] == medicine["dosageInstruction"][0]["text"]
     allergy = clinician.get(f"AllergyIntolerance/{entries['AllergyIntolerance'].pk}").fhir
     assert allergy["code"]["coding"][0]["code"] == "764146007"
     assert allergy["reaction"][0]["manifestation"][0]["coding"][0]["code"] == "39579001"
@@ -173,7 +178,9 @@ def test_everything_is_the_patient_their_record_and_appointments_audited_once(
     assert bundle["type"] == "searchset"
     assert ids(bundle, "Patient") == [str(patient.pk)]
     for resource_type, entry in entries.items():
-        assert ids(bundle, resource_type) == [str(entry.pk)], resource_type
+        if resource_type != "MedicationStatement":  # the MedicationRequest already says it
+            assert ids(bundle, resource_type) == [str(entry.pk)], resource_type
+    assert ids(bundle, "MedicationStatement") == []
     assert ids(bundle, "Appointment") == [str(booked.pk)]
     assert bundle["total"] == len(bundle["entry"])
     assert _audits(patient) == before + 1

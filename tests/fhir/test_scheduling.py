@@ -31,6 +31,20 @@ def test_practitioners_are_the_clinicians_and_each_has_a_schedule(api, gp, pract
     ]
 
 
+def test_practitioner_roles_and_the_practice_location(api, gp, practice):
+    role = api.get(f"PractitionerRole/{gp.pk}").fhir
+    assert role["practitioner"] == {"reference": f"Practitioner/{gp.pk}"}
+    assert role["organization"] == {"reference": f"Organization/{practice.pk}"}
+    assert role["code"] == [{"text": "GP"}]
+    found = api.get(f"PractitionerRole?practitioner=Practitioner/{gp.pk}").fhir
+    assert ids(found, "PractitionerRole") == [str(gp.pk)]
+    assert api.get("PractitionerRole?practitioner=Practitioner/0").fhir["total"] == 0
+    place = api.get(f"Location/{practice.pk}").fhir
+    assert place["address"]["postalCode"] == practice.postcode
+    assert ids(api.get("Location").fhir, "Location") == [str(practice.pk)]
+    assert api.get("Location/not-ours").status_code == 404
+
+
 def _day() -> str:
     return tomorrow().isoformat()
 
@@ -90,3 +104,14 @@ def test_slot_search_runs_a_bounded_number_of_queries(api, gp, django_assert_max
 
 def test_other_practices_slots_are_not_found(api):
     outcome(api.get(f"Slot/{SlotFactory().pk}"), 404)
+
+
+def test_free_slots_by_service_type_and_delivery_channel(api, gp):
+    urgent_phone = SlotFactory(clinician=gp, slot_type="urgent", delivery_mode="telephone")
+    SlotFactory(clinician=gp, slot_type="urgent", delivery_mode="face_to_face")
+    SlotFactory(clinician=gp, slot_type="routine", delivery_mode="telephone")
+    found = api.get("Slot?status=free&service-type=urgent&delivery-channel=telephone").fhir
+    assert ids(found, "Slot") == [str(urgent_phone.pk)]
+    assert found["entry"][0]["resource"]["serviceType"][0]["coding"] == [{"code": "urgent"}]
+    both = api.get("Slot?service-type=urgent&delivery-channel=telephone,face-to-face").fhir
+    assert both["total"] == 2

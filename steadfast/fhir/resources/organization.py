@@ -1,4 +1,5 @@
-"""Organization: the user's own practice, identified by its ODS code."""
+"""Organization and Location: the user's own practice, identified by its ODS code, and its
+premises (one Location per practice, with the same id)."""
 
 from ninja import Router
 
@@ -56,4 +57,35 @@ def search_organizations(request):
         if system not in ("", ODS_CODE) or value.upper() != practice.ods_code:
             found = []
     matches = [organization(p) for p in found[page.offset : page.offset + page.count]]
+    return fhir_response(searchset(request, len(found), matches, page))
+
+
+def location(practice) -> dict:
+    return {
+        "resourceType": "Location",
+        "id": str(practice.pk),
+        "status": "active",
+        "name": practice.name,
+        "mode": "instance",
+        "address": organization(practice)["address"][0],
+        "managingOrganization": {"reference": f"Organization/{practice.pk}"},
+    }
+
+
+@router.get("/Location/{resource_id}", url_name="location_read")
+@requires("view_appointment_book")
+def read_location(request, resource_id: str):
+    practice = request.user.practice
+    if resource_id != str(practice.pk):
+        raise FHIRError(404, f"No Location with id {resource_id!r}.")
+    return fhir_response(location(practice))
+
+
+@router.get("/Location", url_name="location_search", openapi_extra=search_openapi("Location"))
+@requires("view_appointment_book")
+def search_locations(request):
+    check_parameters(request, set())
+    page = paging(request)
+    found = [request.user.practice]
+    matches = [location(p) for p in found[page.offset : page.offset + page.count]]
     return fhir_response(searchset(request, len(found), matches, page))

@@ -1,4 +1,5 @@
-"""Practitioner: the practice's clinicians (GPs, nurses, healthcare assistants)."""
+"""Practitioner and PractitionerRole: the practice's clinicians (GPs, nurses, healthcare
+assistants) and the role each holds there (same id as the Practitioner)."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -52,3 +53,44 @@ def search_practitioners(request):
     found = clinicians(request.user.practice_id).order_by("last_name", "first_name", "pk")
     matches = [practitioner(u) for u in found[page.offset : page.offset + page.count]]
     return fhir_response(searchset(request, found.count(), matches, page))
+
+
+def practitioner_role(user) -> dict:
+    return {
+        "resourceType": "PractitionerRole",
+        "id": str(user.pk),
+        "active": user.is_active,
+        "practitioner": {"reference": f"Practitioner/{user.pk}"},
+        "organization": {"reference": f"Organization/{user.practice_id}"},
+        "location": [{"reference": f"Location/{user.practice_id}"}],
+        "code": [{"text": user.get_role_display()}],
+    }
+
+
+@router.get("/PractitionerRole/{resource_id}", url_name="practitioner_role_read")
+@requires("view_appointment_book")
+def read_practitioner_role(request, resource_id: str):
+    user = one_or_404(clinicians(request.user.practice_id), "PractitionerRole", resource_id)
+    return fhir_response(practitioner_role(user))
+
+
+@router.get(
+    "/PractitionerRole",
+    url_name="practitioner_role_search",
+    openapi_extra=search_openapi("PractitionerRole"),
+)
+@requires("view_appointment_book")
+def search_practitioner_roles(request):
+    check_parameters(request, {"practitioner"})
+    page = paging(request)
+    found = clinicians(request.user.practice_id).order_by("last_name", "first_name", "pk")
+    for reference in request.GET.getlist("practitioner"):
+        found = found.filter(pk=_practitioner_id(reference))
+    matches = [practitioner_role(u) for u in found[page.offset : page.offset + page.count]]
+    return fhir_response(searchset(request, found.count(), matches, page))
+
+
+def _practitioner_id(reference: str) -> int:
+    """`Practitioner/42` or `42`; anything else matches nobody."""
+    raw = reference.removeprefix("Practitioner/")
+    return int(raw) if raw.isdigit() else -1

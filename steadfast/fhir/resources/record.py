@@ -1,5 +1,6 @@
-"""The patient record as FHIR: Encounter, Condition, AllergyIntolerance, MedicationRequest,
-Observation (blood pressure as a component pair), Immunization, DocumentReference.
+"""The patient record as FHIR: Encounter, Condition, AllergyIntolerance, MedicationRequest and
+MedicationStatement, Observation (blood pressure as a component pair), Immunization,
+DocumentReference.
 
 Each is read by id or searched by patient, and each read opens the record through the same audit
 gate as the record pages. `$everything` gives the whole record at once, audited once.
@@ -232,6 +233,31 @@ def medication_request(m: Medication, request=None) -> dict:
     }
 
 
+def medication_statement(m: Medication, request=None) -> dict:
+    """The same prescription seen as what the patient takes (or took), for readers that ask
+    for statements (e.g. a medicines reconciliation on admission)."""
+    return {
+        "resourceType": "MedicationStatement",
+        "id": str(m.pk),
+        "basedOn": [{"reference": f"MedicationRequest/{m.pk}"}],
+        "status": "active" if m.stopped_at is None else "stopped",
+        "statusReason": [{"text": m.stop_reason}] if m.stop_reason else None,
+        "medicationCodeableConcept": {
+            "coding": [_coding(DMD, m.concept)],
+            "text": m.concept.term,
+        },
+        "subject": _patient_ref(m),
+        "context": _encounter_ref(m.consultation_id),
+        "effectivePeriod": {
+            "start": m.occurred_at.isoformat(),
+            "end": m.stopped_at.isoformat() if m.stopped_at else None,
+        },
+        "dateAsserted": m.recorded_at.isoformat(),
+        "informationSource": _recorder(m),
+        "dosage": [{"text": m.dose, "route": {"text": m.route} if m.route else None}],
+    }
+
+
 def observation(o: Observation, request=None) -> dict:
     if o.kind == ObservationKind.SMOKING:
         category = "social-history"
@@ -331,6 +357,7 @@ class RecordType:
     related: tuple[str, ...]
     build: Callable
     audit_action: str
+    in_everything: bool = True  # False for a second view of entries another type already shows
 
     def entries(self, practice_id) -> QuerySet:
         found = self.model.objects.filter(practice_id=practice_id).select_related(*self.related)
@@ -345,6 +372,13 @@ RECORD_TYPES: dict[str, RecordType] = {
     ),
     "MedicationRequest": RecordType(
         Medication, ("concept",), medication_request, "view_record_medication"
+    ),
+    "MedicationStatement": RecordType(
+        Medication,
+        ("concept",),
+        medication_statement,
+        "view_record_medication",
+        in_everything=False,
     ),
     "Observation": RecordType(Observation, ("concept",), observation, "view_record_observation"),
     "Immunization": RecordType(
@@ -420,7 +454,7 @@ for _resource_type, _kind in RECORD_TYPES.items():
 def everything(request, patient: Patient) -> list[dict]:
     """The patient, every entry of their record, and their appointments: a query per kind."""
     resources = [patient_resource(patient)]
-    for kind in RECORD_TYPES.values():
+    for kind in (k for k in RECORD_TYPES.values() if k.in_everything):
         found = kind.entries(patient.practice_id).filter(patient=patient)
         resources += [kind.build(e, request) for e in found.order_by("-occurred_at", "-id")]
     appointments = (

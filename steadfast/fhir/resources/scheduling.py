@@ -53,7 +53,7 @@ def slot(s: Slot, now) -> dict:
         "status": slot_status(s, now),
         "start": s.start.isoformat(),
         "end": s.end.isoformat(),
-        "serviceType": [{"text": s.get_slot_type_display()}],
+        "serviceType": [{"coding": [{"code": s.slot_type}], "text": s.get_slot_type_display()}],
         "comment": s.get_delivery_mode_display(),
     }
 
@@ -107,6 +107,10 @@ def _slots(request, now) -> QuerySet[Slot]:
         found = found.filter(_status_filter(value, now))
     for value in request.GET.getlist("schedule"):
         found = found.filter(clinician_id=_int_id(reference_id(value, "Schedule")))
+    for value in request.GET.getlist("service-type"):
+        found = found.filter(slot_type__in=value.rpartition("|")[2].split(","))
+    for value in request.GET.getlist("delivery-channel"):
+        found = found.filter(delivery_mode__in=value.replace("-", "_").split(","))
     return found.filter(date_filter(request, "start", "start")).order_by("start", "clinician_id")
 
 
