@@ -35,7 +35,6 @@ connections as the server has threads, over 4,000 other free slots. ratio is rat
 
 import argparse
 import asyncio
-import math
 import os
 import random
 import re
@@ -52,7 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from harness import free_port, stop_server
+from harness import free_port, percentile, stop_server
 from markupsafe import escape
 from yarl import URL
 
@@ -511,14 +510,6 @@ def sql_reference(practice: RushPractice, connections: int) -> float:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered)))) - 1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="The 8 a.m. rush: booking over HTTP vs SQL.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
@@ -571,7 +562,7 @@ def main() -> None:
         print(f"  the clients were told of {len(wins)} bookings; the database holds {booked}")
     print(
         f"rush: slots={SLOTS} booked={booked} double={double} errors={errors}"
-        f" p50_ms={percentile(latencies, 0.5):.0f} p99_ms={percentile(latencies, 0.99):.0f}"
+        f" p50_ms={percentile(latencies, 50):.0f} p99_ms={percentile(latencies, 99):.0f}"
         f" rate={rate:.0f}/s sql_rate={sql_rate:.0f}/s ratio={rate / sql_rate:.2f}"
     )
 

@@ -207,7 +207,7 @@ class Writer:
                 into, columns = self.plan(m)
                 rows = [
                     tuple(convert(getattr(r, name, default)) for name, convert, default in columns)
-                    for r in (_by_attname(r, m) for r in bucket)
+                    for r in bucket
                 ]
                 with connection.cursor() as cursor:
                     if connection.vendor == "postgresql":  # COPY: PostgreSQL's fastest load
@@ -231,15 +231,6 @@ class Writer:
             columns = [(f.attname, _converter(f), _default(f)) for f in fields]
             self.plans[model] = (into, columns)
         return self.plans[model]
-
-
-def _by_attname(row: SimpleNamespace, model) -> SimpleNamespace:
-    """Accept `consultation=row` as well as `consultation_id=uuid`."""
-    for f in model._meta.concrete_fields:
-        if f.is_relation and f.name in row.__dict__:
-            target = row.__dict__.pop(f.name)
-            setattr(row, f.attname, None if target is None else target.id)
-    return row
 
 
 def _default(field: models.Field):
@@ -378,7 +369,7 @@ class History:
             new(
                 Observation,
                 **self.stamp(patient, day, by),
-                consultation=consultation,
+                consultation_id=consultation and consultation.id,
                 kind=kind,
                 concept_id=self.concepts[t.code],
                 value=value,
@@ -501,7 +492,7 @@ class History:
                     new(
                         Observation,
                         **self.stamp(patient, day, nurse),
-                        consultation=review,
+                        consultation_id=review.id,
                         kind="smoking",
                         concept_id=self.concepts[SMOKING_STATUS[status]],
                     )
@@ -521,7 +512,7 @@ class History:
             med = new(
                 Medication,
                 **self.stamp(patient, day, gp),
-                consultation=consultation,
+                consultation_id=consultation and consultation.id,
                 concept_id=concept_id,
                 kind="repeat",
                 dose=dose,
@@ -568,7 +559,7 @@ class History:
             new(
                 Observation,
                 **self.stamp(patient, day, nurse),
-                consultation=check,
+                consultation_id=check.id,
                 kind="smoking",
                 concept_id=self.concepts[SMOKING_STATUS[status]],
             )
@@ -590,7 +581,7 @@ class History:
             med = new(
                 Medication,
                 **self.stamp(patient, day, gp),
-                consultation=c,
+                consultation_id=c.id,
                 concept_id=self.concepts[vpid],
                 kind="acute",
                 dose=dose,

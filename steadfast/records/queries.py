@@ -9,11 +9,13 @@ from django.db import connection
 from django.utils import timezone
 
 from steadfast.accounts.access import can
+from steadfast.appointments.models import Appointment
 from steadfast.records.models import (
     Allergy,
     CodeSystem,
     Concept,
     Consultation,
+    ConsultationVersion,
     Document,
     Immunisation,
     Medication,
@@ -278,6 +280,27 @@ def concept_by_code(code: str, uses: list[str]) -> Concept | None:
     if system:
         qs = qs.filter(system=system)
     return qs.first()
+
+
+def concepts_for(use: str) -> list[Concept]:
+    """Every concept of one use (e.g. the reactions an allergy may cause), by term."""
+    return list(Concept.objects.filter(use=use).order_by("term"))
+
+
+def patients_appointment(patient, raw_id) -> Appointment | None:
+    """The patient's appointment a consultation is started from; None for no or a bad id."""
+    try:
+        return Appointment.objects.filter(pk=UUID(str(raw_id)), patient=patient).first()
+    except ValueError:
+        return None
+
+
+def earlier_versions(consultation) -> list[ConsultationVersion]:
+    return list(
+        ConsultationVersion.objects.filter(consultation=consultation).select_related(
+            "written_by", "replaced_by"
+        )
+    )
 
 
 def documents(patient) -> list[Document]:

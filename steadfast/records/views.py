@@ -23,7 +23,7 @@ from steadfast.records.forms import (
     PrescribeForm,
     StopForm,
 )
-from steadfast.records.models import Consultation, ConsultationVersion, Document, Medication
+from steadfast.records.models import Consultation, Document, Medication
 from steadfast.records.observations import TYPES
 
 PICKER_USES = {
@@ -91,6 +91,12 @@ def journal(request, patient_id):
     )
 
 
+def _saving(request) -> bool:
+    """A POST to save; a POST with `find` only refreshes a code picker without JavaScript.
+    (A saving POST that reaches the page again has failed: it answers 400.)"""
+    return request.method == "POST" and "find" not in request.POST
+
+
 def _picked(form, name, uses):
     code = (form.cleaned_data.get(f"{name}_code") or "").strip()
     if not code:
@@ -150,16 +156,10 @@ def consult(request, patient_id):
     if elsewhere:
         return elsewhere
     data = request.POST if request.method == "POST" else request.GET
-    appointment = None
-    if appointment_id := data.get("appointment"):
-        appointment = (
-            Appointment.objects.filter(pk=appointment_id, patient=patient).first()
-            if _uuid(appointment_id)
-            else None
-        )
+    appointment = queries.patients_appointment(patient, data.get("appointment"))
     form = ConsultationForm(request.POST or None)
     allergy_warning = None
-    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+    if _saving(request) and form.is_valid():
         problem = _picked(form, "problem", PICKER_USES["problem"])
         medicine = _picked(form, "medicine", PICKER_USES["medicine"])
         if form.is_valid():
@@ -178,7 +178,6 @@ def consult(request, patient_id):
             else:
                 messages.success(request, "Consultation saved.")
                 return redirect("records:summary", patient_id=patient.pk)
-    failed = request.method == "POST" and "find" not in request.POST
     return _page(
         request,
         "records/consult.jinja",
@@ -191,18 +190,8 @@ def consult(request, patient_id):
             "problem_choices": _choices(data, "problem"),
             "medicine_choices": _choices(data, "medicine"),
         },
-        status=400 if failed else 200,
+        status=400 if _saving(request) else 200,
     )
-
-
-def _uuid(raw):
-    import uuid
-
-    try:
-        uuid.UUID(str(raw))
-    except ValueError:
-        return False
-    return True
 
 
 @requires("record_consultation")
@@ -245,15 +234,16 @@ def edit_consultation(request, patient_id, consultation_id):
         else:
             messages.success(request, "Consultation changed; the previous version is kept.")
             return redirect("records:journal", patient_id=patient.pk)
-    versions = ConsultationVersion.objects.filter(consultation=consultation).select_related(
-        "written_by", "replaced_by"
-    )
     return _page(
         request,
         "records/edit_consultation.jinja",
         patient,
         "Edit consultation",
-        {"form": form, "consultation": consultation, "versions": list(versions)},
+        {
+            "form": form,
+            "consultation": consultation,
+            "versions": queries.earlier_versions(consultation),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -283,7 +273,7 @@ def prescribe(request, patient_id):
         return elsewhere
     form = PrescribeForm(request.POST or None)
     allergy_warning = None
-    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+    if _saving(request) and form.is_valid():
         medicine = _picked(form, "medicine", PICKER_USES["medicine"])
         if medicine is None and form.is_valid():
             form.add_error("medicine_q", "Choose a medicine.")
@@ -313,7 +303,7 @@ def prescribe(request, patient_id):
             "allergy_warning": allergy_warning,
             "medicine_choices": _choices(data, "medicine"),
         },
-        status=400 if request.method == "POST" and "find" not in request.POST else 200,
+        status=400 if _saving(request) else 200,
     )
 
 
@@ -374,7 +364,7 @@ def allergies(request, patient_id):
         else:
             messages.success(request, "Recorded: no known allergies.")
         return redirect("records:summary", patient_id=patient.pk)
-    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+    if _saving(request) and form.is_valid():
         substance = _picked(form, "substance", PICKER_USES["substance"])
         reaction = None
         if code := form.cleaned_data["reaction"]:
@@ -398,8 +388,6 @@ def allergies(request, patient_id):
             else:
                 messages.success(request, f"Recorded allergy to {substance.term}.")
                 return redirect("records:summary", patient_id=patient.pk)
-    from steadfast.records.models import Concept
-
     return _page(
         request,
         "records/allergies.jinja",
@@ -408,9 +396,9 @@ def allergies(request, patient_id):
         {
             "form": form,
             "substance_choices": _choices(data, "substance"),
-            "reactions": list(Concept.objects.filter(use="reaction").order_by("term")),
+            "reactions": queries.concepts_for("reaction"),
         },
-        status=400 if request.method == "POST" and "find" not in request.POST else 200,
+        status=400 if _saving(request) else 200,
     )
 
 

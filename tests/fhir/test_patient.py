@@ -118,6 +118,13 @@ def test_registering_an_nhs_number_twice_is_409(registrar):
     assert Patient.objects.filter(nhs_number="9990000018").count() == 1
 
 
+def test_same_name_and_birth_date_is_409_as_the_api_cannot_ask_to_confirm(registrar):
+    assert registrar.post("Patient", _new_patient()).status_code == 201
+    twin = _new_patient(identifier=[{"system": NHS, "value": "9990000026"}])
+    outcome(registrar.post("Patient", twin), 409)
+    assert not Patient.objects.filter(nhs_number="9990000026").exists()
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

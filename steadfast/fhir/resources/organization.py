@@ -6,9 +6,10 @@ from ninja import Router
 from steadfast.fhir.access import requires
 from steadfast.fhir.bundles import searchset
 from steadfast.fhir.capabilities import ODS_CODE, search_openapi
-from steadfast.fhir.errors import FHIRError
 from steadfast.fhir.http import fhir_response
+from steadfast.fhir.lookups import one_or_404
 from steadfast.fhir.search import check_parameters, paging
+from steadfast.practices.models import Practice
 
 router = Router(tags=["Organization"])
 
@@ -34,13 +35,15 @@ def organization(practice) -> dict:
     }
 
 
+def _own_practice(request, resource_type: str, resource_id: str) -> Practice:
+    own = Practice.objects.filter(pk=request.user.practice_id)
+    return one_or_404(own, resource_type, resource_id)
+
+
 @router.get("/Organization/{resource_id}", url_name="organization_read")
 @requires("view_appointment_book")
 def read_organization(request, resource_id: str):
-    practice = request.user.practice
-    if resource_id != str(practice.pk):
-        raise FHIRError(404, f"No Organization with id {resource_id!r}.")
-    return fhir_response(organization(practice))
+    return fhir_response(organization(_own_practice(request, "Organization", resource_id)))
 
 
 @router.get(
@@ -75,10 +78,7 @@ def location(practice) -> dict:
 @router.get("/Location/{resource_id}", url_name="location_read")
 @requires("view_appointment_book")
 def read_location(request, resource_id: str):
-    practice = request.user.practice
-    if resource_id != str(practice.pk):
-        raise FHIRError(404, f"No Location with id {resource_id!r}.")
-    return fhir_response(location(practice))
+    return fhir_response(location(_own_practice(request, "Location", resource_id)))
 
 
 @router.get("/Location", url_name="location_search", openapi_extra=search_openapi("Location"))

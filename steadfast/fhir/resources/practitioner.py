@@ -11,7 +11,7 @@ from steadfast.fhir.bundles import searchset
 from steadfast.fhir.capabilities import search_openapi
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_404
-from steadfast.fhir.search import check_parameters, paging
+from steadfast.fhir.search import check_parameters, paging, reference_id
 
 router = Router(tags=["Practitioner"])
 
@@ -20,6 +20,13 @@ def clinicians(practice_id) -> QuerySet:
     return get_user_model().objects.filter(
         practice_id=practice_id, role__in=CLINICAL_ROLES, is_active=True
     )
+
+
+def clinician_id(reference: str, resource_type: str) -> int:
+    """The user id a Practitioner, PractitionerRole or Schedule reference names (they share it);
+    a non-number matches nobody."""
+    raw = reference_id(reference, resource_type)
+    return int(raw) if raw.isdigit() else -1
 
 
 def practitioner(user) -> dict:
@@ -85,12 +92,6 @@ def search_practitioner_roles(request):
     page = paging(request)
     found = clinicians(request.user.practice_id).order_by("last_name", "first_name", "pk")
     for reference in request.GET.getlist("practitioner"):
-        found = found.filter(pk=_practitioner_id(reference))
+        found = found.filter(pk=clinician_id(reference, "Practitioner"))
     matches = [practitioner_role(u) for u in found[page.offset : page.offset + page.count]]
     return fhir_response(searchset(request, found.count(), matches, page))
-
-
-def _practitioner_id(reference: str) -> int:
-    """`Practitioner/42` or `42`; anything else matches nobody."""
-    raw = reference.removeprefix("Practitioner/")
-    return int(raw) if raw.isdigit() else -1

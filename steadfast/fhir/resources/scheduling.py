@@ -16,13 +16,12 @@ from steadfast.fhir.capabilities import RESOURCES, search_openapi
 from steadfast.fhir.errors import FHIRError
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_404
-from steadfast.fhir.resources.practitioner import clinicians
+from steadfast.fhir.resources.practitioner import clinician_id, clinicians
 from steadfast.fhir.search import (
     check_parameters,
     date_filter,
     includes,
     paging,
-    reference_id,
 )
 
 router = Router(tags=["Scheduling"])
@@ -82,14 +81,9 @@ def search_schedules(request):
     page = paging(request)
     found = clinicians(request.user.practice_id).order_by("last_name", "first_name", "pk")
     for actor in request.GET.getlist("actor"):
-        found = found.filter(pk=_int_id(reference_id(actor, "Practitioner")))
+        found = found.filter(pk=clinician_id(actor, "Practitioner"))
     matches = [schedule(u) for u in found[page.offset : page.offset + page.count]]
     return fhir_response(searchset(request, found.count(), matches, page))
-
-
-def _int_id(value: str) -> int:
-    # Practitioner and Schedule ids are numbers; anything else simply matches nothing.
-    return int(value) if value.isdigit() else -1
 
 
 @router.get("/Slot/{resource_id}", url_name="slot_read")
@@ -106,7 +100,7 @@ def _slots(request, now) -> QuerySet[Slot]:
     for value in request.GET.getlist("status"):
         found = found.filter(_status_filter(value, now))
     for value in request.GET.getlist("schedule"):
-        found = found.filter(clinician_id=_int_id(reference_id(value, "Schedule")))
+        found = found.filter(clinician_id=clinician_id(value, "Schedule"))
     for value in request.GET.getlist("service-type"):
         found = found.filter(slot_type__in=value.rpartition("|")[2].split(","))
     for value in request.GET.getlist("delivery-channel"):
