@@ -86,6 +86,32 @@ def day_book(practice: Practice, day: date) -> DayBook:
     return DayBook(day=day, columns=ordered, times=times)
 
 
+def book_cell(practice_id, slot_id) -> Slot:
+    """One slot as a cell of the day view shows it: its clinician and live appointment."""
+    slot = Slot.objects.select_related("clinician").get(pk=slot_id, practice_id=practice_id)
+    slot.appointment = _live_appointments().queryset.filter(slot=slot).first()
+    return slot
+
+
+def nearest_free_slots(slot: Slot, limit: int = 6) -> list[Slot]:
+    """Bookable slots on the same London day as `slot`, the first at or after its start, then
+    (when the rest of the day has too few) the latest before it: what reception offers a
+    patient whose slot has just gone."""
+    now = timezone.now()
+    start, end = day_bounds(timezone.localtime(slot.start).date())
+    same_day = (
+        Slot.objects.filter(practice_id=slot.practice_id, start__gte=start, start__lt=end)
+        .filter(bookable(now))
+        .exclude(pk=slot.pk)
+        .select_related("clinician")
+    )
+    later = list(same_day.filter(start__gte=slot.start).order_by("start", "clinician_id")[:limit])
+    if len(later) == limit:
+        return later
+    earlier = same_day.filter(start__lt=slot.start).order_by("-start", "clinician_id")
+    return sorted(list(earlier[: limit - len(later)]), key=lambda s: s.start) + later
+
+
 def _appointments_on(practice: Practice, day: date) -> QuerySet[Appointment]:
     start, end = day_bounds(day)
     return (
@@ -115,8 +141,8 @@ def appointment_for_practice(practice: Practice, appointment_id) -> Appointment:
     )
 
 
-def slot_for_practice(practice: Practice, slot_id) -> Slot:
-    return Slot.objects.select_related("clinician").get(pk=slot_id, practice=practice)
+def slot_for_practice(practice_id, slot_id) -> Slot:
+    return Slot.objects.select_related("clinician").get(pk=slot_id, practice_id=practice_id)
 
 
 def bookable(now: datetime) -> Q:

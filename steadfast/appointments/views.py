@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from steadfast.accounts.access import requires
+from steadfast.accounts.access import can, requires
 from steadfast.appointments import queries, services
 from steadfast.appointments.forms import BookForm, CancelForm, RescheduleForm, StatusForm
+from steadfast.appointments.models import SlotStatus
 from steadfast.audit.record_access import open_patient_record
 from steadfast.audit.services import record
 from steadfast.errors import DomainError
@@ -37,14 +38,21 @@ def _appointment_or_404(request, appointment_id):
 
 def _slot_or_404(request, slot_id):
     try:
-        return queries.slot_for_practice(request.user.practice, slot_id)
+        return queries.slot_for_practice(request.user.practice_id, slot_id)
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
 
 
 @requires("view_appointment_book")
 def day(request):
+    """The day's book; with `?patient=` (someone who may book), each free slot books that
+    patient in place."""
     day = day_from(request)
+    booking_for = _chosen_patient(request) if can(request.user, "book_appointments") else None
+    if booking_for and (
+        elsewhere := open_patient_record(request, booking_for, "view_patient_for_booking")
+    ):
+        return elsewhere
     book = queries.day_book(request.user.practice, day)
     record("view_appointment_book", user=request.user, detail=day.isoformat(), read_only=True)
     return render(
@@ -55,6 +63,7 @@ def day(request):
             "nav_current": "book",
             "book": book,
             "now": timezone.now(),
+            "booking_for": booking_for,
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
         },
@@ -68,29 +77,65 @@ def _chosen_patient(request):
         return None
 
 
+def _booked_message(patient, slot) -> str:
+    return (
+        f"Booked {patient.listing_name} with {slot.clinician.display_name} "
+        f"at {uk_time(slot.start)} on {uk_date(slot.start)}."
+    )
+
+
+def _book_cell(request, slot, patient, *, booked=None, refused: str = ""):
+    """The answer to a Book button pressed in the day view: the slot's cell as it now is, and
+    out of band either the booking confirmed or why not, with the nearest free slots."""
+    if booked:  # the cell is known without asking the database again
+        slot.status, slot.appointment = SlotStatus.BOOKED, booked
+    else:
+        slot = queries.book_cell(request.user.practice_id, slot.pk)
+    return render(
+        request,
+        "appointments/_book_cell.jinja",
+        {
+            "slot": slot,
+            "now": timezone.now(),
+            "booking_for": None if booked else patient,
+            "booked": booked,
+            "booked_message": _booked_message(patient, slot) if booked else "",
+            "refused": refused,
+            "nearest": [] if booked or patient is None else queries.nearest_free_slots(slot),
+        },
+    )
+
+
 @requires("book_appointments")
 def book(request, slot_id):
+    """The booking page; a POST from a Book button of the day view (htmx) is answered in
+    place."""
     slot = _slot_or_404(request, slot_id)
+    in_place = bool(request.headers.get("HX-Request")) and request.method == "POST"
     if request.method == "POST":
         form = BookForm(request.POST)
         if form.is_valid():
             try:
-                patient = patient_for_practice(request.user.practice, form.cleaned_data["patient"])
+                patient = patient_for_practice(
+                    request.user.practice_id, form.cleaned_data["patient"]
+                )
             except ObjectDoesNotExist as exc:
                 raise Http404 from exc
+            reason = form.cleaned_data["reason"]
             try:
-                services.book_appointment(
-                    slot.pk, patient, request.user, reason=form.cleaned_data["reason"]
-                )
+                appt = services.book_appointment(slot.pk, patient, request.user, reason=reason)
             except DomainError as exc:
+                if in_place:
+                    return _book_cell(request, slot, patient, refused=str(exc))
                 messages.error(request, str(exc))
             else:
-                messages.success(
-                    request,
-                    f"Booked {patient.listing_name} with {slot.clinician.display_name} "
-                    f"at {uk_time(slot.start)} on {uk_date(slot.start)}.",
-                )
+                if in_place:
+                    return _book_cell(request, slot, patient, booked=appt)
+                messages.success(request, _booked_message(patient, slot))
             return redirect(_day_url(slot.start))
+        if in_place:
+            refused = " ".join(e for errors in form.errors.values() for e in errors)
+            return _book_cell(request, slot, None, refused=refused)
     else:
         form = BookForm()
     chosen = _chosen_patient(request)

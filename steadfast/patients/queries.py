@@ -1,6 +1,7 @@
 """Reads of the patient register: finding a patient quickly and safely."""
 
 import re
+import uuid
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
@@ -113,7 +114,8 @@ def possible_duplicates(
     )
 
 
-def patient_for_practice(practice: Practice, patient_id) -> Patient:
+def patient_for_practice(practice: Practice | uuid.UUID, patient_id) -> Patient:
+    """The practice's patient (a Practice or its id will do), or Patient.DoesNotExist."""
     return Patient.objects.select_related("usual_gp").get(pk=patient_id, practice=practice)
 
 
