@@ -51,18 +51,22 @@ def test_reception_books_from_the_patients_page_and_takes_a_nearer_slot_when_bea
     message = page.locator("#book-message")
     expect(message).to_contain_text("Not booked")
     expect(message).to_contain_text("That slot is no longer available")
+    expect(message).to_be_focused()  # the Book button pressed went with its cell
     expect(slot_cell(page, gp, "09:00")).to_contain_text("HARGREAVES, Tom")
     nearest = message.get_by_role("list")
     expect(nearest.get_by_role("listitem")).to_have_count(1)
     nearest.get_by_role("button", name=re.compile("09:10")).click()
 
     expect(page.get_by_role("heading", name="Done")).to_be_visible()
+    expect(page.locator("#booking-for")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="View the appointment")).to_be_focused()
     expect(page.get_by_text(f"Booked {name} with {gp.display_name} at 09:10")).to_be_visible()
     expect(slot_cell(page, gp, "09:10")).to_contain_text(name)
     expect(page.get_by_role("button", name=re.compile("^Book "))).to_have_count(0)
     assert page.url == url_before  # answered in place: the page never reloaded
 
-    page.get_by_role("link", name="View the appointment").click()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     appointment = Appointment.objects.get(patient=patient)
     assert appointment.slot_id == second.id
