@@ -26,18 +26,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def gp():
-    return GPFactory(last_name="Okafor")
-
-
-@pytest.fixture
-def reception(client, gp):
-    user = UserFactory(practice=gp.practice, role=Role.RECEPTIONIST)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def patient(gp):
     return PatientFactory(practice=gp.practice, family_name="Quigley", given_name="Rosa")
 

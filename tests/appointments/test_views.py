@@ -24,18 +24,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gp():
-    return GPFactory(last_name="Okafor")
-
-
-@pytest.fixture
-def reception(client, gp):
-    user = UserFactory(practice=gp.practice, role=Role.RECEPTIONIST)
-    client.force_login(user)
-    return user
-
-
 def day_url(day=None) -> str:
     return f"{reverse('appointments:day')}?date={(day or tomorrow()).isoformat()}"
 
