@@ -88,7 +88,7 @@ def day_book(practice: Practice, day: date) -> DayBook:
 
 def book_cell(practice_id, slot_id) -> Slot:
     """One slot as a cell of the day view shows it: its clinician and live appointment."""
-    slot = Slot.objects.select_related("clinician").get(pk=slot_id, practice_id=practice_id)
+    slot = slot_for_practice(practice_id, slot_id)
     slot.appointment = _live_appointments().queryset.filter(slot=slot).first()
     return slot
 

@@ -72,7 +72,7 @@ def day(request):
 
 def _chosen_patient(request):
     try:
-        return patient_for_practice(request.user.practice, uuid.UUID(request.GET["patient"]))
+        return patient_for_practice(request.user.practice_id, uuid.UUID(request.GET["patient"]))
     except (KeyError, ValueError, ObjectDoesNotExist):
         return None
 
@@ -84,9 +84,27 @@ def _booked_message(patient, slot) -> str:
     )
 
 
-def _book_cell(request, slot, patient, *, booked=None, refused: str = ""):
-    """The answer to a Book button pressed in the day view: the slot's cell as it now is, and
+def _book_from_form(request, slot, form) -> tuple:
+    """(patient, appointment, "") once booked, or (patient, None, why not)."""
+    try:
+        patient = patient_for_practice(request.user.practice_id, form.cleaned_data["patient"])
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+    reason = form.cleaned_data["reason"]
+    try:
+        return patient, services.book_appointment(slot.pk, patient, request.user, reason=reason), ""
+    except DomainError as exc:
+        return patient, None, str(exc)
+
+
+def _book_in_place(request, slot, form):
+    """A Book button of the day view (htmx): the answer is the slot's cell as it now is, and
     out of band either the booking confirmed or why not, with the nearest free slots."""
+    if not form.is_valid():
+        refused = " ".join(e for errors in form.errors.values() for e in errors)
+        patient, booked = None, None
+    else:
+        patient, booked, refused = _book_from_form(request, slot, form)
     if booked:  # the cell is known without asking the database again
         slot.status, slot.appointment = SlotStatus.BOOKED, booked
     else:
@@ -101,7 +119,7 @@ def _book_cell(request, slot, patient, *, booked=None, refused: str = ""):
             "booked": booked,
             "booked_message": _booked_message(patient, slot) if booked else "",
             "refused": refused,
-            "nearest": [] if booked or patient is None else queries.nearest_free_slots(slot),
+            "nearest": queries.nearest_free_slots(slot) if patient and not booked else [],
         },
     )
 
@@ -111,31 +129,17 @@ def book(request, slot_id):
     """The booking page; a POST from a Book button of the day view (htmx) is answered in
     place."""
     slot = _slot_or_404(request, slot_id)
-    in_place = bool(request.headers.get("HX-Request")) and request.method == "POST"
     if request.method == "POST":
         form = BookForm(request.POST)
+        if request.headers.get("HX-Request"):
+            return _book_in_place(request, slot, form)
         if form.is_valid():
-            try:
-                patient = patient_for_practice(
-                    request.user.practice_id, form.cleaned_data["patient"]
-                )
-            except ObjectDoesNotExist as exc:
-                raise Http404 from exc
-            reason = form.cleaned_data["reason"]
-            try:
-                appt = services.book_appointment(slot.pk, patient, request.user, reason=reason)
-            except DomainError as exc:
-                if in_place:
-                    return _book_cell(request, slot, patient, refused=str(exc))
-                messages.error(request, str(exc))
-            else:
-                if in_place:
-                    return _book_cell(request, slot, patient, booked=appt)
+            patient, booked, refused = _book_from_form(request, slot, form)
+            if booked:
                 messages.success(request, _booked_message(patient, slot))
+            else:
+                messages.error(request, refused)
             return redirect(_day_url(slot.start))
-        if in_place:
-            refused = " ".join(e for errors in form.errors.values() for e in errors)
-            return _book_cell(request, slot, None, refused=refused)
     else:
         form = BookForm()
     chosen = _chosen_patient(request)

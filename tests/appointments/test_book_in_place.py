@@ -9,7 +9,7 @@ from django.urls import reverse
 from steadfast.accounts.models import Role
 from steadfast.appointments import services
 from steadfast.appointments.models import Appointment, SlotStatus
-from steadfast.audit.models import AuditEvent
+from steadfast.audit.models import AuditEvent, Outcome
 from steadfast.patients.models import RegistrationStatus
 from tests.factories import (
     GPFactory,
@@ -168,6 +168,22 @@ def test_opening_the_book_for_a_patient_is_audited(client, reception, gp, patien
     booking_day(client, patient)
     assert AuditEvent.objects.filter(
         action="view_patient_for_booking", patient_id=patient.pk, user_id=reception.pk
+    ).exists()
+
+
+def test_a_sensitive_record_asks_for_a_break_glass_reason_before_booking(
+    client, reception, gp, patient
+):
+    patient.is_sensitive = True
+    patient.save()
+    slot_at(gp, 9)
+    response = client.get(
+        reverse("appointments:day"), {"date": tomorrow().isoformat(), "patient": patient.pk}
+    )
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("audit:break_glass", args=[patient.pk]))
+    assert AuditEvent.objects.filter(
+        action="view_patient_for_booking", patient_id=patient.pk, outcome=Outcome.DENIED
     ).exists()
 
 
