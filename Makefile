@@ -7,30 +7,42 @@ NHSUK_FRONTEND := 10.6.1
 HTMX := 2.0.8
 export STEADFAST_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install install-dev assets lint fmt clean
+.PHONY: run test checks install install-dev assets assets-integrity lock lock-upgrade lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Every package comes from a lock with hashes (indirect ones too); pip refuses anything unhashed
+# or unlisted. The project itself then adds nothing (--no-deps), built with the locked setuptools.
+# `make lock` rewrites the locks from pyproject.toml; run it on purpose (see README).
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev-lock.txt
+INSTALL_PROJECT := $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(INSTALL_PROJECT)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(INSTALL_PROJECT)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed assets
 install-dev: $(VENV)/.installed-dev assets
 
-# NHS.UK frontend CSS/JS and htmx, fetched from the npm registry at pinned versions. The CSS
-# points at /assets/ (the site root); it is rewritten to its own assets folder beside it.
+# NHS.UK frontend CSS/JS and htmx, fetched from the npm registry at pinned versions and checked
+# against the integrity recorded in requirements/npm-integrity.txt before anything is unpacked.
+# The CSS points at /assets/ (the site root); it is rewritten to its own assets folder beside it.
+NPM_INTEGRITY := requirements/npm-integrity.txt
+NPM_PACKAGES := nhsuk-frontend@$(NHSUK_FRONTEND) htmx.org@$(HTMX)
 ASSETS_MARK := $(VENDOR)/.v-$(NHSUK_FRONTEND)-$(HTMX)-relative-assets
 assets: $(ASSETS_MARK)
-$(ASSETS_MARK):
+$(ASSETS_MARK): $(NPM_INTEGRITY)
 	rm -rf $(VENDOR) var/npm && mkdir -p $(VENDOR)/nhsuk var/npm
-	cd var/npm && npm pack --silent nhsuk-frontend@$(NHSUK_FRONTEND) htmx.org@$(HTMX) >/dev/null
+	cd var/npm && npm pack --silent $(NPM_PACKAGES) >/dev/null
+	$(PYTHON) tools/check_integrity.py $(NPM_INTEGRITY) var/npm/*.tgz
 	tar -xzf var/npm/nhsuk-frontend-$(NHSUK_FRONTEND).tgz -C var/npm
 	cp var/npm/package/dist/nhsuk/nhsuk-frontend.min.css var/npm/package/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp -r var/npm/package/dist/nhsuk/assets $(VENDOR)/nhsuk/assets
@@ -40,16 +52,42 @@ $(ASSETS_MARK):
 	rm -rf var/npm
 	touch $@
 
+# Record the registry's integrity for the pinned npm versions: run on purpose after a version
+# change, and review the diff.
+assets-integrity:
+	{ sed -n '/^#/p' $(NPM_INTEGRITY); for p in $(NPM_PACKAGES); do \
+	  echo "$$p $$(npm view $$p dist.integrity)"; done; } > $(NPM_INTEGRITY).new
+	mv $(NPM_INTEGRITY).new $(NPM_INTEGRITY)
+
 run: install
 	$(BIN)/steadfast migrate --no-input
 	$(BIN)/steadfast demo
 	$(BIN)/steadfast serve
 
-test: install-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: install-dev checks
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --postgres -m "not browser"
+
+# The guard rails: each fails the build on its own. .pre-commit-config.yaml runs the same locally.
+checks: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/check_lock.py
+	$(BIN)/lint-imports
+	$(BIN)/steadfast makemigrations --check --dry-run
+	$(BIN)/djlint steadfast --lint
+	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+
+# Rewrite both locks from pyproject.toml, keeping every pin that still fits (new dependencies get
+# the newest release allowed); `make lock-upgrade` moves every package to its newest allowed
+# release. Review the diff of requirements/ before committing it.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) pyproject.toml --extra dev requirements/build.in -o $(DEV_LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(DEV_LOCK) -o $(LOCK)
+lock-upgrade: LOCK_ARGS += --upgrade
+lock-upgrade: lock
 
 lint:
 	$(BIN)/ruff check .

@@ -16,7 +16,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-DEMO_PASSWORD = "benchmark-password-1"
+DEMO_PASSWORD = "benchmark-password-1"  # pragma: allowlist secret
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

@@ -1,8 +1,11 @@
-"""Small helpers shared by views: safe redirects back and dates from query strings."""
+"""Small helpers shared by views: safe redirects back, dates from query strings, 404s."""
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
-from django.http import HttpRequest
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -20,3 +23,14 @@ def safe_next(request: HttpRequest, default: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
+
+
+T = TypeVar("T")
+
+
+def found(query: Callable[..., T], *args) -> T:
+    """What a query finds, or the 404 page when it finds nothing or the id is malformed."""
+    try:
+        return query(*args)
+    except (ObjectDoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc

@@ -17,7 +17,7 @@ from steadfast.practices.models import Practice, SessionTemplate
 
 _nhs_numbers = synthetic_nhs_numbers(start=900_000)
 _ods = itertools.count(10001)
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # pragma: allowlist secret
 
 
 def force_login_verified(client, user) -> None:

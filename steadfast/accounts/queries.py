@@ -6,7 +6,11 @@ import segno
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from steadfast.accounts.access import ACTIVITY_TABLE
-from steadfast.accounts.models import Role
+from steadfast.accounts.models import Role, User
+
+
+def staff_member(practice, username: str) -> User | None:
+    return User.objects.filter(practice=practice, username=username).first()
 
 
 def confirmed_authenticators(user) -> list[TOTPDevice]:

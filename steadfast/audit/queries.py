@@ -52,6 +52,11 @@ def search_audit(
     return list(events.order_by("-id")[:limit])
 
 
+def alert_for_practice(practice, alert_id) -> Alert:
+    """The practice's alert, or Alert.DoesNotExist."""
+    return Alert.objects.get(pk=alert_id, practice=practice)
+
+
 def open_alerts(practice) -> list[Alert]:
     return list(
         Alert.objects.filter(practice=practice, acknowledged_at__isnull=True)

@@ -1,21 +1,19 @@
 """Break-glass, the practice manager's alerts and the audit search."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import requires
+from steadfast.accounts.queries import staff_member
 from steadfast.audit import queries, services
 from steadfast.audit.forms import AuditSearchForm, BreakGlassForm
-from steadfast.audit.models import Alert
-from steadfast.navigation import safe_next
-from steadfast.patients.models import Patient
+from steadfast.navigation import found, safe_next
 from steadfast.patients.nhs_numbers import normalise_nhs_number
-from steadfast.patients.queries import patient_for_practice
+from steadfast.patients.queries import patient_for_practice, patient_with_nhs_number
 
 
 @requires("break_glass")
@@ -57,7 +55,7 @@ def alerts(request):
 @require_POST
 @requires("view_audit")
 def acknowledge(request, alert_id):
-    alert = get_object_or_404(Alert, pk=alert_id, practice=request.user.practice)
+    alert = found(queries.alert_for_practice, request.user.practice, alert_id)
     services.acknowledge_alert(alert, request.user)
     messages.success(request, "Alert acknowledged.")
     return redirect("audit:alerts")
@@ -73,17 +71,13 @@ def search(request):
         patient_id = user_id = None
         if data["nhs_number"]:
             number = normalise_nhs_number(data["nhs_number"])
-            patient = Patient.objects.filter(nhs_number=number).first() if number else None
+            patient = patient_with_nhs_number(request.user.practice, number) if number else None
             if patient is None:
                 form.add_error("nhs_number", "No patient at this practice has that NHS number")
             else:
                 patient_id = patient.pk
         if data["username"]:
-            user = (
-                get_user_model()
-                .objects.filter(username=data["username"], practice=request.user.practice)
-                .first()
-            )
+            user = staff_member(request.user.practice, data["username"])
             if user is None:
                 form.add_error("username", "No member of staff here has that username")
             else:

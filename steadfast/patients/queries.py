@@ -119,6 +119,10 @@ def patient_for_practice(practice: Practice | uuid.UUID, patient_id) -> Patient:
     return Patient.objects.select_related("usual_gp").get(pk=patient_id, practice=practice)
 
 
+def patient_with_nhs_number(practice: Practice, nhs_number: str) -> Patient | None:
+    return Patient.objects.filter(practice=practice, nhs_number=nhs_number).first()
+
+
 def find_patients(
     practice: Practice,
     *,

@@ -331,3 +331,18 @@ JOURNAL_SINGULAR = {
     "document": "Document",
     "flag": "Alert",
 }
+
+
+def consultation_for(patient, consultation_id) -> Consultation:
+    """The patient's consultation, or Consultation.DoesNotExist."""
+    return Consultation.objects.get(pk=consultation_id, patient=patient)
+
+
+def medication_for(patient, medication_id) -> Medication:
+    """The patient's medication, or Medication.DoesNotExist."""
+    return Medication.objects.select_related("patient").get(pk=medication_id, patient=patient)
+
+
+def document_for(patient, document_id) -> Document:
+    """The patient's document, or Document.DoesNotExist."""
+    return Document.objects.get(pk=document_id, patient=patient)

@@ -3,14 +3,15 @@
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import requires
-from steadfast.appointments.models import Appointment
+from steadfast.appointments.queries import appointment_for_practice
 from steadfast.audit.record_access import open_patient_record
 from steadfast.errors import DomainError
+from steadfast.navigation import found
 from steadfast.patients.queries import patient_for_practice
 from steadfast.records import charts, queries, services
 from steadfast.records.errors import AllergyWarning
@@ -23,7 +24,6 @@ from steadfast.records.forms import (
     PrescribeForm,
     StopForm,
 )
-from steadfast.records.models import Consultation, Document, Medication
 from steadfast.records.observations import TYPES
 
 PICKER_USES = {
@@ -197,7 +197,7 @@ def consult(request, patient_id):
 @requires("record_consultation")
 def start_consultation(request, appointment_id):
     """'Start consultation' from my list: the consultation screen for that appointment."""
-    appointment = get_object_or_404(Appointment, pk=appointment_id, practice=request.user.practice)
+    appointment = found(appointment_for_practice, request.user.practice, appointment_id)
     consult = reverse("records:consult", args=[appointment.patient_id])
     return redirect(f"{consult}?appointment={appointment.pk}")
 
@@ -207,7 +207,7 @@ def edit_consultation(request, patient_id, consultation_id):
     patient, elsewhere = _open(request, patient_id, "open_consultation_edit")
     if elsewhere:
         return elsewhere
-    consultation = get_object_or_404(Consultation, pk=consultation_id, patient=patient)
+    consultation = found(queries.consultation_for, patient, consultation_id)
     initial = {
         "consultation_type": consultation.consultation_type,
         "history": consultation.history,
@@ -308,9 +308,7 @@ def prescribe(request, patient_id):
 
 
 def _medication(patient, raw_id):
-    return get_object_or_404(
-        Medication.objects.select_related("patient"), pk=raw_id, patient=patient
-    )
+    return found(queries.medication_for, patient, raw_id)
 
 
 @require_POST
@@ -462,7 +460,7 @@ def document_file(request, patient_id, document_id):
     patient, elsewhere = _open(request, patient_id, "view_document")
     if elsewhere:
         return elsewhere
-    document = get_object_or_404(Document, pk=document_id, patient=patient)
+    document = found(queries.document_for, patient, document_id)
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store"
