@@ -30,6 +30,8 @@ COUNTABLE_UNITS = {"tablet", "capsule", "sachet", "patch", "inhaler", "pessary",
 
 def counted(quantity, unit: str) -> str:
     """`56 tablets`, `1 tablet`, `100 ml`: plural only for things that are counted."""
+    if quantity is None:
+        return "quantity not given"
     plural = quantity != 1 and unit in COUNTABLE_UNITS
     return f"{quantity} {unit}{'s' if plural else ''}"
 

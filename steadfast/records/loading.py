@@ -7,11 +7,20 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from steadfast.records.models import CodeSystem, Concept, ConceptUse, search_key
+from steadfast.records.models import (
+    CodeMapping,
+    CodeSystem,
+    Concept,
+    ConceptUse,
+    MappingKind,
+    search_key,
+)
 from steadfast.records.terminology.release_files import (
+    iter_dmd_amps,
     iter_dmd_vmps,
     iter_snomed_concepts,
     shipped_dmd,
+    shipped_mappings,
     shipped_snomed,
 )
 
@@ -77,7 +86,30 @@ def load_shipped() -> int:
         for v in shipped_dmd()
     )
     fields = ["term", "search_key", "semantic_tag", "use", "route", "allergy_class"]
-    return _upsert(snomed, fields) + _upsert(dmd, fields)
+    count = _upsert(snomed, fields) + _upsert(dmd, fields)
+    return count + _map_codes(
+        (m.system, m.code, m.term, m.kind, m.concept) for m in shipped_mappings()
+    )
+
+
+def _map_codes(rows: Iterable[tuple[str, str, str, str, str]]) -> int:
+    """Upsert CodeMappings (system, code, term, kind, target code) whose target is held."""
+    rows = list(rows)
+    targets = dict(Concept.objects.filter(code__in={r[4] for r in rows}).values_list("code", "pk"))
+    mappings = [
+        CodeMapping(system=system, code=code, term=term[:255], kind=kind, concept_id=targets[to])
+        for system, code, term, kind, to in rows
+        if to in targets
+    ]
+    with transaction.atomic():
+        for start in range(0, len(mappings), BATCH):
+            CodeMapping.objects.bulk_create(
+                mappings[start : start + BATCH],
+                update_conflicts=True,
+                unique_fields=["system", "code"],
+                update_fields=["term", "kind", "concept"],
+            )
+    return len(mappings)
 
 
 def load_snomed_release(description_path, language_refset_path=None) -> int:
@@ -97,8 +129,10 @@ def load_snomed_release(description_path, language_refset_path=None) -> int:
     return _upsert(concepts, ["term", "search_key", "semantic_tag"])
 
 
-def load_dmd_release(xml_path) -> int:
-    """VMPs from a dm+d VMP XML file; route and allergy class of shipped ones are kept."""
+def load_dmd_release(xml_path, amp_xml_path=None) -> int:
+    """VMPs from a dm+d VMP XML file; route and allergy class of shipped ones are kept. A VMP's
+    previous id (VPIDPREV) and, given the AMP file, every AMP are mapped to the VMP."""
+    vmps = list(iter_dmd_vmps(xml_path))
     concepts = (
         Concept(
             system=CodeSystem.DMD,
@@ -107,9 +141,22 @@ def load_dmd_release(xml_path) -> int:
             semantic_tag="VMP",
             use=ConceptUse.MEDICINE,
         )
-        for v in iter_dmd_vmps(xml_path)
+        for v in vmps
     )
-    return _upsert(concepts, ["term", "search_key"])
+    count = _upsert(concepts, ["term", "search_key"])
+    previous = (
+        (CodeSystem.DMD, v.previous_vpid, v.name, MappingKind.PREVIOUS_VPID, v.vpid)
+        for v in vmps
+        if v.previous_vpid
+    )
+    count += _map_codes(previous)
+    if amp_xml_path is not None:
+        amps = (
+            (CodeSystem.DMD, a.apid, a.name, MappingKind.AMP_OF_VMP, a.vpid)
+            for a in iter_dmd_amps(amp_xml_path)
+        )
+        count += _map_codes(amps)
+    return count
 
 
 def load_shipped_if_empty(**kwargs) -> None:

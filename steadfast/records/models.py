@@ -28,6 +28,7 @@ class ConceptUse(models.TextChoices):
     VACCINATION = "vaccination", "Vaccination"
     FLAG = "flag", "Flag"
     MEDICINE = "medicine", "Medicine"
+    NO_ALLERGY = "no_allergy", "No known allergy statement"
 
 
 class Concept(models.Model):
@@ -64,6 +65,39 @@ class Concept(models.Model):
         super().save(*args, **kwargs)
 
 
+# GP2GP "record artifact" codes for an allergy the sending system could not code: the original
+# text travels beside them (UK Core AllergyIntolerance examples).
+TRANSFER_DEGRADED_DRUG_ALLERGY = "196461000000101"
+TRANSFER_DEGRADED_NON_DRUG_ALLERGY = "196471000000108"
+TRANSFER_DEGRADED = {TRANSFER_DEGRADED_DRUG_ALLERGY, TRANSFER_DEGRADED_NON_DRUG_ALLERGY}
+
+
+class MappingKind(models.TextChoices):
+    AMP_OF_VMP = "amp", "dm+d AMP of the VMP"
+    PREVIOUS_VPID = "vpidprev", "dm+d previous id of the VMP"
+    VACCINE_PRODUCT = "vaccine", "dm+d vaccine product given in the vaccination"
+
+
+class CodeMapping(models.Model):
+    """A received code that is not picked here but stands for a Concept that is: a dm+d AMP for
+    its VMP, a VMP's previous id, a vaccine product for its vaccination (reference data)."""
+
+    system = models.CharField(max_length=6, choices=CodeSystem)
+    code = models.CharField(max_length=18)
+    term = models.CharField(max_length=255)
+    kind = models.CharField(max_length=8, choices=MappingKind)
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "code"], name="one_mapping_per_code"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6,18}$"), name="mapping_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} -> {self.concept.code}"
+
+
 def search_key(term: str) -> str:
     return " " + " ".join(term.lower().replace("-", " ").replace(",", " ").split())
 
@@ -81,6 +115,13 @@ class Entry(models.Model):
     )
     retrospective = models.BooleanField(
         default=False, help_text="Entered after the event, e.g. from paper during an outage"
+    )
+    as_received = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The FHIR resource as another system sent it (received entries only): its"
+        " codings and extensions are given back as sent",
     )
 
     objects = ScopedManager(practice="practice")
@@ -195,7 +236,7 @@ class Problem(Entry):
     concept = models.ForeignKey(Concept, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=6, choices=ProblemStatus, default=ProblemStatus.ACTIVE)
     significance = models.CharField(max_length=5, choices=Significance, default=Significance.MINOR)
-    onset = models.DateField()
+    onset = models.DateField(null=True, blank=True, help_text="Blank when the sender did not say")
     ended = models.DateField(null=True, blank=True)
     consultations = models.ManyToManyField(Consultation, blank=True, related_name="problems")
 
@@ -231,7 +272,9 @@ class Medication(Entry):
     concept = models.ForeignKey(Concept, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=6, choices=MedicationKind)
     dose = models.CharField(max_length=200)
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Blank only for history received without one"
+    )
     quantity_unit = models.CharField(max_length=40, default="tablet")
     route = models.CharField(max_length=40, blank=True)
     issues_allowed = models.PositiveIntegerField(null=True, blank=True)
@@ -248,7 +291,11 @@ class Medication(Entry):
         constraints, indexes = _entry_meta(
             "medication",
             [
-                models.CheckConstraint(condition=Q(quantity__gt=0), name="medication_quantity"),
+                models.CheckConstraint(
+                    condition=Q(quantity__isnull=False, quantity__gt=0)
+                    | Q(quantity__isnull=True, as_received__isnull=False),
+                    name="medication_quantity",
+                ),
                 models.CheckConstraint(
                     condition=Q(kind="acute")
                     | Q(issues_allowed__isnull=False, issues_allowed__gt=0),
@@ -275,7 +322,7 @@ class Medication(Entry):
 class MedicationIssue(Entry):
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="issues")
     number = models.PositiveIntegerField()
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -303,6 +350,9 @@ class Allergy(Entry):
     reaction = models.ForeignKey(
         Concept, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    reaction_text = models.CharField(
+        max_length=200, blank=True, help_text="A received reaction whose code is not held here"
+    )
     severity = models.CharField(max_length=8, choices=Severity)
     certainty = models.CharField(max_length=9, choices=Certainty)
     note = models.CharField(max_length=500, blank=True)
@@ -312,16 +362,37 @@ class Allergy(Entry):
         verbose_name_plural = "allergies"
         constraints, indexes = _entry_meta("allergy")
 
+    @property
+    def description(self) -> str:
+        """The substance; for a GP2GP transfer-degraded allergy, also the text that was sent."""
+        sent = ((self.as_received or {}).get("code") or {}).get("text") or ""
+        if self.substance.code in TRANSFER_DEGRADED and sent:
+            return f"{self.substance.term}: {sent}"
+        return self.substance.term
+
+    @property
+    def reaction_description(self) -> str:
+        return self.reaction.term if self.reaction_id else self.reaction_text
+
 
 class NoKnownAllergies(Entry):
     """The clinician asked and the patient has no known allergies: a recorded statement.
 
-    It stands until an allergy is recorded after it; no row at all means "not recorded".
+    It stands until an allergy is recorded after it; no row at all means "not recorded". A
+    statement with a concept says exactly that, e.g. 409137002 No known drug allergy.
     """
+
+    concept = models.ForeignKey(
+        Concept, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
         constraints, indexes = _entry_meta("nka")
+
+    @property
+    def label(self) -> str:
+        return self.concept.term if self.concept_id else "No known allergies"
 
 
 class ObservationKind(models.TextChoices):
@@ -335,6 +406,9 @@ class ObservationKind(models.TextChoices):
     EGFR = "egfr", "eGFR"
     CHOLESTEROL = "cholesterol", "Total cholesterol"
     SMOKING = "smoking", "Smoking status"
+    OXYGEN_SATURATION = "spo2", "Oxygen saturation"
+    RESPIRATORY_RATE = "resp_rate", "Respiratory rate"
+    HEAD_CIRCUMFERENCE = "head_circ", "Head circumference"
 
 
 class Observation(Entry):
@@ -385,7 +459,12 @@ class Immunisation(Entry):
         ordering = ["-occurred_at"]
         constraints, indexes = _entry_meta(
             "immunisation",
-            [models.CheckConstraint(condition=~Q(batch=""), name="immunisation_has_batch")],
+            [
+                models.CheckConstraint(
+                    condition=~Q(batch="") | Q(as_received__isnull=False),
+                    name="immunisation_has_batch",
+                )
+            ],
         )
 
 

@@ -49,6 +49,16 @@ TYPES: dict[str, ObservationType] = {
             K.CHOLESTEROL, "Total cholesterol", "994351000000103", "mmol/L", None, D(5), D(1),
             D(25),
         ),
+        ObservationType(
+            K.OXYGEN_SATURATION, "Oxygen saturation", "431314004", "%", D(95), None, D(50), D(100)
+        ),
+        ObservationType(
+            K.RESPIRATORY_RATE, "Respiratory rate", "86290005", "/min", D(12), D(20), D(4), D(80)
+        ),
+        ObservationType(
+            K.HEAD_CIRCUMFERENCE, "Head circumference", "363812007", "cm", None, None, D(20),
+            D(70),
+        ),
     ]
 }  # fmt: skip
 # Smoking status is a coded finding, not a number.

@@ -49,7 +49,12 @@ def banner(patient) -> Banner:
     )
     nka = None
     if not allergies:
-        nka = NoKnownAllergies.objects.filter(patient=patient).order_by("-occurred_at").first()
+        nka = (
+            NoKnownAllergies.objects.filter(patient=patient)
+            .select_related("concept")
+            .order_by("-occurred_at")
+            .first()
+        )
     flags = list(
         PatientFlag.objects.filter(patient=patient, ended_at__isnull=True)
         .select_related("concept")

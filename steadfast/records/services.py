@@ -19,6 +19,7 @@ from steadfast.audit.services import record
 from steadfast.errors import InvalidTransition
 from steadfast.records.errors import AllergyWarning, InvalidEntry, StaleEdit
 from steadfast.records.models import (
+    TRANSFER_DEGRADED_DRUG_ALLERGY,
     Allergy,
     CodeSystem,
     Concept,
@@ -83,7 +84,15 @@ class ConsultationNote:
     medications: list[NewMedication] = field(default_factory=list)
 
 
-def _stamp(patient, user, occurred_at: datetime | None, retrospective: bool | None) -> dict:
+def _stamp(
+    patient,
+    user,
+    occurred_at: datetime | None,
+    retrospective: bool | None,
+    as_received: dict | None = None,
+) -> dict:
+    """The columns every entry has. `as_received` is the resource another system sent, for an
+    entry taken in from it: such history may lack what an entry made here must have."""
     if user.practice_id != patient.practice_id:
         raise InvalidEntry("This patient is not registered at your practice.")
     now = timezone.now()
@@ -100,6 +109,7 @@ def _stamp(patient, user, occurred_at: datetime | None, retrospective: bool | No
         "recorded_at": now,
         "recorded_by": user,
         "retrospective": retrospective,
+        "as_received": as_received,
     }
 
 
@@ -216,7 +226,9 @@ def edit_consultation(
 
 def _add_problem(stamp: dict, p: NewProblem, consultation=None) -> Problem:
     _require_use(p.concept, ConceptUse.PROBLEM, ConceptUse.FINDING)
-    onset = p.onset or timezone.localdate(stamp["occurred_at"])
+    onset = p.onset
+    if onset is None and stamp["as_received"] is None:
+        onset = timezone.localdate(stamp["occurred_at"])
     problem = Problem.objects.create(
         **stamp,
         concept=p.concept,
@@ -230,8 +242,10 @@ def _add_problem(stamp: dict, p: NewProblem, consultation=None) -> Problem:
     return problem
 
 
-def add_problem(patient, user, new: NewProblem, *, occurred_at=None, retrospective=None) -> Problem:
-    stamp = _stamp(patient, user, occurred_at, retrospective)
+def add_problem(
+    patient, user, new: NewProblem, *, occurred_at=None, retrospective=None, as_received=None
+) -> Problem:
+    stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         problem = _add_problem(stamp, new)
         record("add_problem", user=user, patient_id=patient.pk, detail=f"problem {problem.pk}")
@@ -239,7 +253,7 @@ def add_problem(patient, user, new: NewProblem, *, occurred_at=None, retrospecti
 
 
 def end_problem(problem: Problem, user, ended: date) -> Problem:
-    if ended < problem.onset:
+    if problem.onset is not None and ended < problem.onset:
         raise InvalidEntry("A problem cannot end before it began.")
     with transaction.atomic():
         Problem.objects.filter(pk=problem.pk).update(status=ProblemStatus.PAST, ended=ended)
@@ -254,10 +268,10 @@ def end_problem(problem: Problem, user, ended: date) -> Problem:
 
 
 def allergies_matching(patient_id, medicine: Concept) -> list[Allergy]:
-    """Recorded allergies to the medicine's class (or to the medicine itself)."""
+    """Recorded allergies to the medicine's class (or to the medicine itself), and any
+    transfer-degraded drug allergy: its drug is known only as text, so every prescription asks."""
     codes = {c for c in (medicine.allergy_class, medicine.code) if c}
-    if not codes:
-        return []
+    codes.add(TRANSFER_DEGRADED_DRUG_ALLERGY)
     return list(
         Allergy.objects.filter(patient_id=patient_id, substance__code__in=codes).select_related(
             "substance"
@@ -267,14 +281,15 @@ def allergies_matching(patient_id, medicine: Concept) -> list[Allergy]:
 
 def _prescribe(stamp: dict, m: NewMedication, consultation, allergy_confirmed: bool) -> Medication:
     _require_use(m.concept, ConceptUse.MEDICINE)
-    if m.quantity is None or m.quantity <= 0:
+    received = stamp["as_received"] is not None
+    if (m.quantity is None and not received) or (m.quantity is not None and m.quantity <= 0):
         raise InvalidEntry("Give a quantity of at least 1.")
     if not m.dose.strip():
         raise InvalidEntry("Give the dose, e.g. 'One tablet twice a day'.")
     if m.kind == MedicationKind.REPEAT and not m.issues_allowed:
         raise InvalidEntry("Say how many issues this repeat allows.")
     if not allergy_confirmed and (matches := allergies_matching(stamp["patient"].pk, m.concept)):
-        names = ", ".join(a.substance.term for a in matches)
+        names = ", ".join(a.description for a in matches)
         raise AllergyWarning(
             f"{m.concept.term}: this patient has a recorded allergy to {names}.", matches
         )
@@ -291,7 +306,9 @@ def _prescribe(stamp: dict, m: NewMedication, consultation, allergy_confirmed: b
         issues_made=1,
         review_date=m.review_date,
     )
-    MedicationIssue.objects.create(**stamp, medication=medication, number=1, quantity=m.quantity)
+    MedicationIssue.objects.create(
+        **(stamp | {"as_received": None}), medication=medication, number=1, quantity=m.quantity
+    )
     return medication
 
 
@@ -303,9 +320,10 @@ def prescribe(
     allergy_confirmed: bool = False,
     occurred_at=None,
     retrospective=None,
+    as_received=None,
 ) -> Medication:
     """Prescribe a medicine (its first issue included); warns on a recorded allergy class."""
-    stamp = _stamp(patient, prescriber, occurred_at, retrospective)
+    stamp = _stamp(patient, prescriber, occurred_at, retrospective, as_received)
     with transaction.atomic():
         medication = _prescribe(stamp, new, None, allergy_confirmed)
         detail = f"medication {medication.pk}" + (
@@ -317,6 +335,8 @@ def prescribe(
 
 def issue_repeat(medication: Medication, user) -> MedicationIssue:
     """Issue a repeat again; refused when stopped or when no issues are left (review due)."""
+    if medication.quantity is None:
+        raise InvalidEntry("This medicine was received without a quantity: prescribe it here.")
     stamp = _stamp(medication.patient, user, None, False)
     with transaction.atomic():
         claimed = Medication.objects.filter(
@@ -377,19 +397,22 @@ def record_allergy(
     severity: str,
     certainty: str,
     reaction: Concept | None = None,
+    reaction_text: str = "",
     note: str = "",
     occurred_at=None,
     retrospective=None,
+    as_received=None,
 ) -> Allergy:
     _require_use(substance, ConceptUse.ALLERGEN)
     if reaction is not None:
         _require_use(reaction, ConceptUse.REACTION)
-    stamp = _stamp(patient, user, occurred_at, retrospective)
+    stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         allergy = Allergy.objects.create(
             **stamp,
             substance=substance,
             reaction=reaction,
+            reaction_text="" if reaction is not None else reaction_text.strip()[:200],
             severity=severity,
             certainty=certainty,
             note=note.strip(),
@@ -398,13 +421,18 @@ def record_allergy(
     return allergy
 
 
-def record_no_known_allergies(patient, user, *, occurred_at=None) -> NoKnownAllergies:
-    """The patient was asked and has no known allergies; refused when allergies are recorded."""
-    stamp = _stamp(patient, user, occurred_at, None)
+def record_no_known_allergies(
+    patient, user, *, occurred_at=None, concept: Concept | None = None, as_received=None
+) -> NoKnownAllergies:
+    """The patient was asked and has no known allergies (or, with a concept, exactly what it
+    says, e.g. no known drug allergy); refused when allergies are recorded."""
+    if concept is not None:
+        _require_use(concept, ConceptUse.NO_ALLERGY)
+    stamp = _stamp(patient, user, occurred_at, None, as_received)
     with transaction.atomic():
         if Allergy.objects.filter(patient=patient).exists():
             raise InvalidEntry("This patient has recorded allergies.")
-        nka = NoKnownAllergies.objects.create(**stamp)
+        nka = NoKnownAllergies.objects.create(**stamp, concept=concept)
         record(
             "record_no_known_allergies", user=user, patient_id=patient.pk, detail=f"nka {nka.pk}"
         )
@@ -447,7 +475,9 @@ def _record_observation(stamp: dict, o: NewObservation, consultation=None) -> li
                 concept=_concept(SMOKING_STATUS[o.smoking]),
             )
         ]
-    if o.kind not in TYPES or o.kind == ObservationKind.BMI:
+    # A BMI is derived here from weight and height; one received is kept as it was recorded.
+    bmi_as_recorded = o.kind == ObservationKind.BMI and stamp["as_received"] is not None
+    if o.kind not in TYPES or (o.kind == ObservationKind.BMI and not bmi_as_recorded):
         raise InvalidEntry("Choose what was measured.")
     t = TYPES[o.kind]
     value = _decimal(o.value, t.label)
@@ -475,7 +505,7 @@ def _record_observation(stamp: dict, o: NewObservation, consultation=None) -> li
         )
     ]
     if o.kind in (ObservationKind.WEIGHT, ObservationKind.HEIGHT):
-        made += _derive_bmi(stamp, consultation)
+        made += _derive_bmi(stamp | {"as_received": None}, consultation)
     return made
 
 
@@ -509,10 +539,10 @@ def _derive_bmi(stamp: dict, consultation) -> list[Observation]:
 
 
 def record_observation(
-    patient, user, new: NewObservation, *, occurred_at=None, retrospective=None
+    patient, user, new: NewObservation, *, occurred_at=None, retrospective=None, as_received=None
 ) -> list[Observation]:
     """Record a measurement; a weight or height also records the BMI derived from them."""
-    stamp = _stamp(patient, user, occurred_at, retrospective)
+    stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         made = _record_observation(stamp, new)
         record(
@@ -536,11 +566,13 @@ def record_immunisation(
     dose_number: int = 1,
     occurred_at=None,
     retrospective=None,
+    as_received=None,
 ) -> Immunisation:
+    """Record a vaccination. One given here needs its batch; history received may lack it."""
     _require_use(vaccine, ConceptUse.VACCINATION)
-    if not batch.strip():
+    if not batch.strip() and as_received is None:
         raise InvalidEntry("Give the vaccine's batch number.")
-    stamp = _stamp(patient, user, occurred_at, retrospective)
+    stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         given = Immunisation.objects.create(
             **stamp, vaccine=vaccine, batch=batch.strip(), dose_number=dose_number

@@ -9,6 +9,7 @@ codes from the terminology Steadfast ships in place of ones it does not.
 
 import copy
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -302,9 +303,9 @@ def test_code_we_do_not_ship_is_422_naming_it_and_nothing_is_written(importer):
 
 
 def test_a_refused_entry_late_in_the_bundle_rolls_back_everything(importer):
-    no_batch = {k: v for k, v in IMMUNIZATION.items() if k != "lotNumber"}
-    diagnostics = outcome(importer.post("", bundle(CONDITION, BLOOD_PRESSURE, no_batch)), 422)
-    assert "entry 3" in diagnostics and "batch" in diagnostics
+    not_a_vaccine = IMMUNIZATION | {"vaccineCode": CONDITION["code"]}
+    diagnostics = outcome(importer.post("", bundle(CONDITION, BLOOD_PRESSURE, not_a_vaccine)), 422)
+    assert "entry 3" in diagnostics and "vaccineCode" in diagnostics
     assert _counts() == (0, 0, 0, 0, 0, 0)
     assert not AuditEvent.objects.filter(action="register_patient").exists()
 
@@ -335,10 +336,17 @@ def test_reference_to_a_patient_not_in_the_bundle_is_422(importer):
     assert _counts() == (0, 0, 0, 0, 0, 0)
 
 
-def test_observation_in_the_wrong_unit_is_422(importer):
+def test_observation_in_a_unit_of_something_else_is_422(importer):
+    kg = copy.deepcopy(BLOOD_PRESSURE)
+    kg["component"][0]["valueQuantity"] = {"value": 14, "system": UCUM, "code": "kg"}
+    assert "'kg'" in outcome(importer.post("", bundle(kg)), 422)
+
+
+def test_blood_pressure_in_kilopascals_is_converted_to_mmhg(importer):
     kpa = copy.deepcopy(BLOOD_PRESSURE)
     kpa["component"][0]["valueQuantity"] = {"value": 14, "system": UCUM, "code": "kPa"}
-    assert "kPa" in outcome(importer.post("", bundle(kpa)), 422)
+    assert importer.post("", bundle(kpa)).status_code == 200
+    assert Observation.objects.get(kind="bp").value == Decimal("105.01")
 
 
 def test_malformed_json_is_400(importer):

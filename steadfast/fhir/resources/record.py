@@ -26,6 +26,16 @@ from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_404
 from steadfast.fhir.resources.appointment import appointment as appointment_resource
 from steadfast.fhir.resources.patient import patient as patient_resource
+from steadfast.fhir.resources.received import (
+    BP_PANEL,
+    DIASTOLIC_LOINC,
+    LOINC,
+    SYSTOLIC_LOINC,
+    UCUM,
+    UCUM_CODES,
+    component_codes_as_sent,
+    returned_as_sent,
+)
 from steadfast.fhir.search import check_parameters, paging, reference_id
 from steadfast.patients.models import Patient
 from steadfast.records.models import (
@@ -37,6 +47,7 @@ from steadfast.records.models import (
     Immunisation,
     Medication,
     MedicationKind,
+    NoKnownAllergies,
     Observation,
     ObservationKind,
     Problem,
@@ -47,8 +58,6 @@ from steadfast.records.observations import TYPES
 
 router = Router(tags=["Patient record"])
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -58,22 +67,6 @@ ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-cli
 ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 COURSE_OF_THERAPY = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
 
-# Blood pressure in LOINC as FHIR's vital signs profile has it: a panel of two components.
-BP_PANEL = "85354-9"
-SYSTOLIC_LOINC = "8480-6"
-DIASTOLIC_LOINC = "8462-4"
-# Our units as UCUM codes (what a receiving system computes with).
-UCUM_CODES = {
-    "mmHg": "mm[Hg]",
-    "/min": "/min",
-    "kg": "kg",
-    "cm": "cm",
-    "kg/m²": "kg/m2",
-    "°C": "Cel",
-    "mmol/mol": "mmol/mol",
-    "mL/min/1.73m²": "mL/min/{1.73_m2}",
-    "mmol/L": "mmol/L",
-}
 LABORATORY = {ObservationKind.HBA1C, ObservationKind.EGFR, ObservationKind.CHOLESTEROL}
 ENCOUNTER_CLASS = {
     ConsultationType.FACE_TO_FACE: ("AMB", "ambulatory"),
@@ -151,7 +144,7 @@ def encounter(c: Consultation, request=None) -> dict:
 
 def condition(p: Problem, request=None) -> dict:
     active = p.status == ProblemStatus.ACTIVE
-    return {
+    body = {
         "resourceType": "Condition",
         "id": str(p.pk),
         "clinicalStatus": {
@@ -161,20 +154,23 @@ def condition(p: Problem, request=None) -> dict:
         "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
         "code": _snomed(p.concept),
         "subject": _patient_ref(p),
-        "onsetDateTime": p.onset.isoformat(),
+        "onsetDateTime": p.onset.isoformat() if p.onset else None,
         "abatementDateTime": p.ended.isoformat() if p.ended else None,
         "recordedDate": p.recorded_at.isoformat(),
         "recorder": _recorder(p),
         "note": [{"text": f"{p.get_significance_display()} problem"}],
     }
+    return returned_as_sent("Condition", body, p.as_received)
 
 
 def allergy_intolerance(a: Allergy, request=None) -> dict:
     reaction = None
     if a.reaction_id:
         reaction = [{"manifestation": [_snomed(a.reaction)], "severity": a.severity}]
+    elif a.reaction_text:
+        reaction = [{"manifestation": [{"text": a.reaction_text}], "severity": a.severity}]
     confirmed = a.certainty == Certainty.CONFIRMED
-    return {
+    body = {
         "resourceType": "AllergyIntolerance",
         "id": str(a.pk),
         "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
@@ -196,11 +192,27 @@ def allergy_intolerance(a: Allergy, request=None) -> dict:
         "note": [{"text": a.note}] if a.note else None,
         "reaction": reaction,
     }
+    return returned_as_sent("AllergyIntolerance", body, a.as_received)
+
+
+def no_known_allergy(n: NoKnownAllergies, request=None) -> dict:
+    """A coded statement such as "No known drug allergy", as UK Core sends it."""
+    body = {
+        "resourceType": "AllergyIntolerance",
+        "id": str(n.pk),
+        "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
+        "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": "confirmed"}]},
+        "code": _snomed(n.concept),
+        "patient": _patient_ref(n),
+        "recordedDate": n.recorded_at.isoformat(),
+        "recorder": _recorder(n),
+    }
+    return returned_as_sent("AllergyIntolerance", body, n.as_received)
 
 
 def medication_request(m: Medication, request=None) -> dict:
     repeat = m.kind == MedicationKind.REPEAT
-    return {
+    body = {
         "resourceType": "MedicationRequest",
         "id": str(m.pk),
         "status": "active" if m.stopped_at is None else "stopped",
@@ -227,16 +239,19 @@ def medication_request(m: Medication, request=None) -> dict:
             {"text": m.dose, "route": {"text": m.route} if m.route else None},
         ],
         "dispenseRequest": {
-            "quantity": {"value": m.quantity, "unit": m.quantity_unit},
+            "quantity": {"value": m.quantity, "unit": m.quantity_unit}
+            if m.quantity is not None
+            else None,
             "numberOfRepeatsAllowed": (m.issues_allowed - 1) if repeat else None,
         },
     }
+    return returned_as_sent("MedicationRequest", body, m.as_received)
 
 
 def medication_statement(m: Medication, request=None) -> dict:
     """The same prescription seen as what the patient takes (or took), for readers that ask
     for statements (e.g. a medicines reconciliation on admission)."""
-    return {
+    body = {
         "resourceType": "MedicationStatement",
         "id": str(m.pk),
         "basedOn": [{"reference": f"MedicationRequest/{m.pk}"}],
@@ -256,6 +271,10 @@ def medication_statement(m: Medication, request=None) -> dict:
         "informationSource": _recorder(m),
         "dosage": [{"text": m.dose, "route": {"text": m.route} if m.route else None}],
     }
+    sent = (m.as_received or {}).get("medicationCodeableConcept")
+    if sent:
+        body["medicationCodeableConcept"] = sent
+    return body
 
 
 def observation(o: Observation, request=None) -> dict:
@@ -277,6 +296,7 @@ def observation(o: Observation, request=None) -> dict:
         "issued": o.recorded_at.isoformat(),
         "performer": [_recorder(o)],
     }
+    sent_components = component_codes_as_sent(o.as_received)
     if o.kind == ObservationKind.BLOOD_PRESSURE:
         t = TYPES[ObservationKind.BLOOD_PRESSURE]
         body["code"] = {
@@ -285,7 +305,8 @@ def observation(o: Observation, request=None) -> dict:
         }
         body["component"] = [
             {
-                "code": {
+                "code": sent_components.get(name)
+                or {
                     "coding": [
                         {"system": LOINC, "code": loinc, "display": label},
                         {"system": SNOMED, "code": snomed, "display": label},
@@ -294,20 +315,20 @@ def observation(o: Observation, request=None) -> dict:
                 },
                 "valueQuantity": _quantity(value, o.unit),
             }
-            for loinc, snomed, label, value in (
-                (SYSTOLIC_LOINC, t.code, "Systolic blood pressure", o.value),
-                (DIASTOLIC_LOINC, t.code2, "Diastolic blood pressure", o.value2),
+            for name, loinc, snomed, label, value in (
+                ("systolic", SYSTOLIC_LOINC, t.code, "Systolic blood pressure", o.value),
+                ("diastolic", DIASTOLIC_LOINC, t.code2, "Diastolic blood pressure", o.value2),
             )
         ]
     elif o.value is not None:
         body["valueQuantity"] = _quantity(o.value, o.unit)
     if o.derived:
         body["note"] = [{"text": "Calculated from the latest weight and height"}]
-    return body
+    return returned_as_sent("Observation", body, o.as_received)
 
 
 def immunization(i: Immunisation, request=None) -> dict:
-    return {
+    body = {
         "resourceType": "Immunization",
         "id": str(i.pk),
         "status": "completed",
@@ -317,10 +338,11 @@ def immunization(i: Immunisation, request=None) -> dict:
         "occurrenceDateTime": i.occurred_at.isoformat(),
         "recorded": i.recorded_at.isoformat(),
         "primarySource": not i.retrospective,
-        "lotNumber": i.batch,
+        "lotNumber": i.batch or None,
         "performer": [{"actor": _recorder(i)}],
         "protocolApplied": [{"doseNumberPositiveInt": i.dose_number}],
     }
+    return returned_as_sent("Immunization", body, i.as_received)
 
 
 def document_reference(d: Document, request) -> dict:
@@ -358,17 +380,27 @@ class RecordType:
     build: Callable
     audit_action: str
     in_everything: bool = True  # False for a second view of entries another type already shows
+    also: "RecordType | None" = None  # a second table served as the same resource type
 
     def entries(self, practice_id) -> QuerySet:
         found = self.model.objects.filter(practice_id=practice_id).select_related(*self.related)
+        if self.model is NoKnownAllergies:
+            found = found.filter(concept__isnull=False)  # only a coded statement is a resource
         return found.defer("content") if self.model is Document else found
+
+    def kinds(self) -> list["RecordType"]:
+        return [self, self.also] if self.also else [self]
 
 
 RECORD_TYPES: dict[str, RecordType] = {
     "Encounter": RecordType(Consultation, (), encounter, "view_record_consultation"),
     "Condition": RecordType(Problem, ("concept",), condition, "view_record_problem"),
     "AllergyIntolerance": RecordType(
-        Allergy, ("substance", "reaction"), allergy_intolerance, "view_record_allergy"
+        Allergy,
+        ("substance", "reaction"),
+        allergy_intolerance,
+        "view_record_allergy",
+        also=RecordType(NoKnownAllergies, ("concept",), no_known_allergy, "view_record_allergy"),
     ),
     "MedicationRequest": RecordType(
         Medication, ("concept",), medication_request, "view_record_medication"
@@ -397,13 +429,19 @@ def _add_routes(resource_type: str, kind: RecordType) -> None:
 
     @requires("view_clinical_record")
     def read(request, resource_id: str):
-        entry = one_or_404(
-            kind.entries(request.user.practice_id).select_related("patient"),
-            resource_type,
-            resource_id,
-        )
-        open_patient_record(request.user, entry.patient, kind.audit_action)
-        return fhir_response(kind.build(entry, request))
+        for k in kind.kinds():
+            try:
+                entry = one_or_404(
+                    k.entries(request.user.practice_id).select_related("patient"),
+                    resource_type,
+                    resource_id,
+                )
+            except FHIRError:
+                if k is kind.kinds()[-1]:
+                    raise
+                continue
+            open_patient_record(request.user, entry.patient, k.audit_action)
+            return fhir_response(k.build(entry, request))
 
     @requires("view_clinical_record")
     def search(request):
@@ -413,15 +451,19 @@ def _add_routes(resource_type: str, kind: RecordType) -> None:
         if len(wanted) != 1:
             raise FHIRError(400, f"Search {resource_type} by one patient: ?patient=Patient/{{id}}.")
         patient_id = reference_id(wanted[0], "Patient")
-        found = kind.entries(request.user.practice_id).none()
         who = _patients(request).filter(pk=patient_id).first() if _is_uuid(patient_id) else None
-        if who is not None:
-            open_patient_record(request.user, who, kind.audit_action)
-            found = kind.entries(request.user.practice_id).filter(patient=who)
-        found = found.order_by("-occurred_at", "-id")
-        rows = found[page.offset : page.offset + page.count]
-        matches = [kind.build(e, request) for e in rows]
-        return fhir_response(searchset(request, found.count(), matches, page))
+        if who is None:
+            return fhir_response(searchset(request, 0, [], page))
+        open_patient_record(request.user, who, kind.audit_action)
+        total, rows = 0, []
+        for k in kind.kinds():
+            found = k.entries(request.user.practice_id).filter(patient=who)
+            total += found.count()
+            end = page.offset + page.count
+            rows += [(e, k) for e in found.order_by("-occurred_at", "-id")[:end]]
+        rows.sort(key=lambda row: (row[0].occurred_at, str(row[0].pk)), reverse=True)
+        matches = [k.build(e, request) for e, k in rows[page.offset : page.offset + page.count]]
+        return fhir_response(searchset(request, total, matches, page))
 
     read.__name__ = f"read_{slug}"
     search.__name__ = f"search_{slug}"
@@ -454,7 +496,7 @@ for _resource_type, _kind in RECORD_TYPES.items():
 def everything(request, patient: Patient) -> list[dict]:
     """The patient, every entry of their record, and their appointments: a query per kind."""
     resources = [patient_resource(patient)]
-    for kind in (k for k in RECORD_TYPES.values() if k.in_everything):
+    for kind in (k for t in RECORD_TYPES.values() if t.in_everything for k in t.kinds()):
         found = kind.entries(patient.practice_id).filter(patient=patient)
         resources += [kind.build(e, request) for e in found.order_by("-occurred_at", "-id")]
     appointments = (

@@ -4,53 +4,56 @@ All or nothing: every entry is written through the records services inside one d
 transaction, and any refusal rolls the whole Bundle back. Patients are created conditionally on
 their NHS number (`request.ifNoneExist`), and an entry the record already holds (same patient,
 code and date) is not made again, so running the same import twice creates nothing new.
-Imported entries keep their original dates and are marked retrospective.
+Imported entries keep their original dates, are marked retrospective and keep the resource as it
+was received; what is kept but not part of the record is named in a warning on the entry.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from fhir.resources.R4B import get_fhir_model_class
 from ninja import Router
 
 from steadfast.errors import DomainError, DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.fhir.access import requires
 from steadfast.fhir.body import read_json_body
-from steadfast.fhir.capabilities import DMD, NHS_NUMBER, SNOMED, body_openapi
+from steadfast.fhir.capabilities import NHS_NUMBER, body_openapi
 from steadfast.fhir.errors import FHIRError
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_422
 from steadfast.fhir.resources.patient import register_from_fhir
-from steadfast.fhir.resources.record import (
-    BP_PANEL,
-    DIASTOLIC_LOINC,
-    LOINC,
-    SYSTOLIC_LOINC,
-    UCUM_CODES,
+from steadfast.fhir.resources.received import (
+    codings,
+    held_concept,
+    moment,
+    new_observation,
+    not_returned,
+    optional_moment,
+    refuse_modifier_extensions,
+    text_of,
 )
+from steadfast.fhir.resources.statuses import refuse_retracted
 from steadfast.fhir.search import reference_id
 from steadfast.patients.models import Patient
 from steadfast.records import services
 from steadfast.records.models import (
+    TRANSFER_DEGRADED,
     Allergy,
     Certainty,
     CodeSystem,
-    Concept,
+    ConceptUse,
     Immunisation,
     Medication,
     MedicationKind,
+    NoKnownAllergies,
     Observation,
-    ObservationKind,
     Problem,
     ProblemStatus,
     Severity,
 )
-from steadfast.records.observations import SMOKING_STATUS, TYPES
 
 router = Router(tags=["Transaction"])
 
@@ -61,18 +64,11 @@ CLINICAL_TYPES = (
     "MedicationRequest",
     "Immunization",
 )
-IMPORTABLE = ("Patient", *CLINICAL_TYPES)
-# Vital signs as LOINC codes them (FHIR's vital signs profile), for senders that send only LOINC.
-LOINC_KINDS = {
-    "8867-4": ObservationKind.PULSE,
-    "29463-7": ObservationKind.WEIGHT,
-    "8302-2": ObservationKind.HEIGHT,
-    "8310-5": ObservationKind.TEMPERATURE,
-}
-BP = TYPES[ObservationKind.BLOOD_PRESSURE]
-SYSTOLIC = {(LOINC, SYSTOLIC_LOINC), (SNOMED, BP.code)}
-DIASTOLIC = {(LOINC, DIASTOLIC_LOINC), (SNOMED, BP.code2)}
+# A Medication is taken only as what a MedicationRequest in the same Bundle refers to.
+IMPORTABLE = ("Patient", *CLINICAL_TYPES, "Medication")
+ORDER = {"Patient": 0, "Medication": 2}
 RESOLVED = {"inactive", "remission", "resolved"}
+ENDED_MEDICATION = {"stopped", "completed"}
 
 
 @dataclass
@@ -88,7 +84,20 @@ class Entry:
 @dataclass
 class Written:
     status: str
-    location: str
+    location: str | None
+    warnings: list[str] = field(default_factory=list)
+
+    def response(self) -> dict:
+        response = {"status": self.status, "location": self.location}
+        if self.warnings:
+            response["outcome"] = {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {"severity": "warning", "code": "informational", "diagnostics": w}
+                    for w in self.warnings
+                ],
+            }
+        return response
 
 
 def _entries(bundle: dict) -> list[Entry]:
@@ -137,15 +146,18 @@ def _entries(bundle: dict) -> list[Entry]:
 def transaction_bundle(request):
     """Import a transaction Bundle of Patients and their record, all or nothing."""
     entries = _entries(read_json_body(request))
-    importer = Importer(request.user)
+    importer = Importer(request.user, entries)
     written: dict[int, Written] = {}
-    ordered = sorted(entries, key=lambda e: e.resource_type != "Patient")  # patients first
+    # Patients first; Medications last, once the requests that refer to them are read.
+    ordered = sorted(entries, key=lambda e: ORDER.get(e.resource_type, 1))
     with transaction.atomic():
         for entry in ordered:
             try:
                 written[entry.number] = importer.write(entry)
             except FHIRError as exc:
-                raise FHIRError(exc.status, f"entry {entry.number}: {exc.diagnostics}") from exc
+                raise FHIRError(
+                    exc.status, f"entry {entry.number}: {exc.diagnostics}", exc.code
+                ) from exc
             except (DuplicateNHSNumber, PossibleDuplicatePatient) as exc:
                 raise FHIRError(409, f"entry {entry.number}: {exc}", "duplicate") from exc
             except DomainError as exc:
@@ -155,96 +167,27 @@ def transaction_bundle(request):
             "resourceType": "Bundle",
             "type": "transaction-response",
             "timestamp": timezone.now().isoformat(),
-            "entry": [
-                {
-                    "response": {
-                        "status": written[e.number].status,
-                        "location": written[e.number].location,
-                    }
-                }
-                for e in entries
-            ],
+            "entry": [{"response": written[e.number].response()} for e in entries],
         }
     )
-
-
-# --- reading FHIR values -----------------------------------------------------------------------
-
-
-def _moment(value: str | None, what: str) -> datetime:
-    """A FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD or with a time) as an instant."""
-    if not value:
-        raise FHIRError(422, f"{what} is required.")
-    text = str(value)
-    if "T" in text:
-        moment = parse_datetime(text)
-        if moment is None:
-            raise FHIRError(422, f"{what}: {text!r} is not a dateTime.")
-        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-    try:
-        parts = [int(p) for p in text.split("-")] + [1, 1]
-        day = date(parts[0], parts[1], parts[2])
-    except (ValueError, OverflowError) as exc:
-        raise FHIRError(422, f"{what}: {text!r} is not a date.") from exc
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def _codings(concept: dict | None) -> list[tuple[str, str]]:
-    return [
-        (c.get("system", ""), c.get("code", ""))
-        for c in (concept or {}).get("coding") or []
-        if c.get("code")
-    ]
-
-
-def _concept(codeable: dict | None, system: str, what: str, uses: tuple[str, ...]) -> Concept:
-    """The Concept a CodeableConcept names in `system`; 422 naming the code when we lack it."""
-    fhir_system = DMD if system == CodeSystem.DMD else SNOMED
-    codes = [code for s, code in _codings(codeable) if s == fhir_system]
-    if system == CodeSystem.DMD:  # dm+d ids are SNOMED CT ids: accept either system
-        codes += [code for s, code in _codings(codeable) if s == SNOMED]
-    if not codes:
-        raise FHIRError(422, f"{what} needs a code from {fhir_system}.")
-    for code in codes:
-        found = Concept.objects.filter(system=system, code=code, use__in=uses).first()
-        if found is not None:
-            return found
-    raise FHIRError(
-        422, f"{what}: code {codes[0]} ({fhir_system}) is not in this system's terminology."
-    )
-
-
-def _require_known_snomed(codeables: list[dict | None], what: str) -> None:
-    for codeable in codeables:
-        for system, code in _codings(codeable):
-            if system == SNOMED and not Concept.objects.filter(system="snomed", code=code).exists():
-                raise FHIRError(
-                    422, f"{what}: code {code} ({SNOMED}) is not in this system's terminology."
-                )
-
-
-def _quantity_value(quantity: dict | None, unit: str, what: str):
-    if not quantity or quantity.get("value") is None:
-        raise FHIRError(422, f"{what} needs a valueQuantity.")
-    code = quantity.get("code")
-    if code is not None and code != UCUM_CODES.get(unit, unit):
-        raise FHIRError(422, f"{what}: unit {code!r} is not accepted; send {UCUM_CODES[unit]}.")
-    return quantity["value"]
-
-
-# --- writing each kind -------------------------------------------------------------------------
 
 
 class Importer:
     """Writes a Bundle's entries for one user; remembers the patients each fullUrl names."""
 
-    def __init__(self, user) -> None:
+    def __init__(self, user, entries: list[Entry] = ()) -> None:
         self.user = user
         self.patients: dict[str, Patient] = {}
+        self.medications = {e.full_url: e.raw for e in entries if e.resource_type == "Medication"}
+        self.referenced_medications: set[str] = set()
 
     def write(self, entry: Entry) -> Written:
         if entry.resource_type == "Patient":
             return self.patient(entry)
+        refuse_modifier_extensions(entry.raw)
+        if entry.resource_type == "Medication":
+            return self.medication_resource(entry)
+        refuse_retracted(entry.raw)
         write = {
             "Condition": self.condition,
             "Observation": self.observation,
@@ -284,79 +227,110 @@ class Importer:
         patients = Patient.objects.filter(practice_id=self.user.practice_id)
         return one_or_422(patients, "Patient", reference_id(reference, "Patient"))
 
-    def _made(self, existing, make, resource_type: str) -> Written:
-        """The entry the record already holds (200), or the one `make` writes (201)."""
+    def _made(self, existing, make, entry: Entry, warnings: list[str] = ()) -> Written:
+        """The entry the record already holds (200), or the one `make` writes (201); with a
+        warning naming what was kept as received but is not part of the record."""
+        resource_type = entry.resource_type
+        warnings = list(warnings)
+        if kept := not_returned(resource_type, entry.raw):
+            warnings.append(
+                f"Kept as received but not part of the record (not given back): {', '.join(kept)}."
+            )
         if existing is not None:
-            return Written("200 OK", f"{resource_type}/{existing.pk}")
+            return Written("200 OK", f"{resource_type}/{existing.pk}", warnings)
         made = make()
         made = made[0] if isinstance(made, list) else made
-        return Written("201 Created", f"{resource_type}/{made.pk}")
+        return Written("201 Created", f"{resource_type}/{made.pk}", warnings)
 
     # Clinical entries -----------------------------------------------------------------------
 
     def condition(self, entry: Entry) -> Written:
         r = entry.raw
         who = self._subject(entry, "subject")
-        concept = _concept(
+        concept, _ = held_concept(
             r.get("code"), CodeSystem.SNOMED, "Condition.code", ("problem", "finding")
         )
-        onset = _moment(r.get("onsetDateTime") or r.get("recordedDate"), "Condition.onsetDateTime")
-        recorded = (
-            _moment(r.get("recordedDate"), "recordedDate") if r.get("recordedDate") else onset
+        onset = optional_moment(
+            r.get("onsetDateTime") or (r.get("onsetPeriod") or {}).get("start"), "onset"
         )
-        clinical = {code for _, code in _codings(r.get("clinicalStatus"))}
+        recorded = optional_moment(r.get("recordedDate"), "recordedDate")
+        # Onset and recorded date are optional in FHIR: without either it is dated on arrival.
+        occurred = max((d for d in (onset, recorded) if d), default=timezone.now())
+        clinical = {code for _, code in codings(r.get("clinicalStatus"))}
         status = ProblemStatus.PAST if clinical & RESOLVED else ProblemStatus.ACTIVE
-        onset_day = timezone.localdate(onset)
+        onset_day = timezone.localdate(onset) if onset else None
         existing = Problem.objects.filter(patient=who, concept=concept, onset=onset_day).first()
         new = services.NewProblem(concept, onset=onset_day, status=status)
         return self._made(
             existing,
             lambda: services.add_problem(
-                who, self.user, new, occurred_at=max(recorded, onset), retrospective=True
+                who, self.user, new, occurred_at=occurred, retrospective=True, as_received=r
             ),
-            "Condition",
+            entry,
         )
 
     def observation(self, entry: Entry) -> Written:
         r = entry.raw
         who = self._subject(entry, "subject")
-        components = r.get("component") or []
-        _require_known_snomed(
-            [r.get("code"), r.get("valueCodeableConcept"), *(c.get("code") for c in components)],
-            "Observation",
+        new = new_observation(r)
+        when = moment(
+            r.get("effectiveDateTime")
+            or (r.get("effectivePeriod") or {}).get("start")
+            or r.get("issued"),
+            "effectiveDateTime",
         )
-        new = _new_observation(r)
-        when = _moment(r.get("effectiveDateTime") or r.get("issued"), "effectiveDateTime")
         existing = Observation.objects.filter(
             patient=who, kind=new.kind, occurred_at=when, derived=False
         ).first()
         return self._made(
             existing,
             lambda: services.record_observation(
-                who, self.user, new, occurred_at=when, retrospective=True
+                who, self.user, new, occurred_at=when, retrospective=True, as_received=r
             ),
-            "Observation",
+            entry,
         )
 
     def allergy(self, entry: Entry) -> Written:
         r = entry.raw
         who = self._subject(entry, "patient")
-        substance = _concept(
-            r.get("code"), CodeSystem.SNOMED, "AllergyIntolerance.code", ("allergen",)
+        substance, _ = held_concept(
+            r.get("code"),
+            CodeSystem.SNOMED,
+            "AllergyIntolerance.code",
+            (ConceptUse.ALLERGEN, ConceptUse.NO_ALLERGY),
         )
+        when = optional_moment(r.get("onsetDateTime") or r.get("recordedDate"), "onsetDateTime")
+        if substance.use == ConceptUse.NO_ALLERGY:
+            return self.no_known_allergy(entry, who, substance, when)
         reactions = r.get("reaction") or []
-        reaction = None
-        if reactions and reactions[0].get("manifestation"):
-            manifestation = reactions[0]["manifestation"][0]
-            reaction = _concept(manifestation, CodeSystem.SNOMED, "manifestation", ("reaction",))
+        manifestations = (reactions[0].get("manifestation") or []) if reactions else []
+        reaction, reaction_text, warnings = None, "", []
+        if manifestations:
+            try:
+                reaction, _ = held_concept(
+                    manifestations[0], CodeSystem.SNOMED, "manifestation", ("reaction",)
+                )
+            except FHIRError:
+                reaction_text = text_of(manifestations[0])
+                warnings.append(
+                    f"Reaction {reaction_text!r} is not a code held here: kept as text."
+                )
         severity = (reactions[0].get("severity") if reactions else None) or (
             Severity.SEVERE if r.get("criticality") == "high" else Severity.MODERATE
         )
-        verified = {code for _, code in _codings(r.get("verificationStatus"))}
+        verified = {code for _, code in codings(r.get("verificationStatus"))}
         certainty = Certainty.CONFIRMED if "confirmed" in verified else Certainty.SUSPECTED
-        when = _moment(r.get("onsetDateTime") or r.get("recordedDate"), "onsetDateTime")
         note = " ".join(n.get("text", "") for n in r.get("note") or [])[:500]
-        existing = Allergy.objects.filter(patient=who, substance=substance).first()
+        sent_text = (r.get("code") or {}).get("text")
+        existing = next(
+            (
+                a
+                for a in Allergy.objects.filter(patient=who, substance=substance)
+                if substance.code not in TRANSFER_DEGRADED
+                or ((a.as_received or {}).get("code") or {}).get("text") == sent_text
+            ),
+            None,
+        )
         return self._made(
             existing,
             lambda: services.record_allergy(
@@ -366,59 +340,113 @@ class Importer:
                 severity=severity,
                 certainty=certainty,
                 reaction=reaction,
+                reaction_text=reaction_text,
                 note=note,
                 occurred_at=when,
                 retrospective=True,
+                as_received=r,
             ),
-            "AllergyIntolerance",
+            entry,
+            warnings,
         )
+
+    def no_known_allergy(self, entry: Entry, who, concept, when) -> Written:
+        """A coded statement such as 409137002 No known drug allergy: not an allergy."""
+        existing = NoKnownAllergies.objects.filter(patient=who, concept=concept).first()
+        return self._made(
+            existing,
+            lambda: services.record_no_known_allergies(
+                who, self.user, occurred_at=when, concept=concept, as_received=entry.raw
+            ),
+            entry,
+        )
+
+    def medication_resource(self, entry: Entry) -> Written:
+        """A Medication is held inside the MedicationRequest that refers to it."""
+        if entry.full_url not in self.referenced_medications:
+            raise FHIRError(
+                422,
+                "a Medication is taken only when a MedicationRequest in the Bundle refers"
+                " to it by its fullUrl.",
+            )
+        return Written("200 OK", None, ["Held with the MedicationRequest that refers to it."])
+
+    def _medicine_code(self, r: dict) -> tuple[dict, str]:
+        """The medicine's CodeableConcept: sent inline, or the code of the Medication referred
+        to (in this Bundle by fullUrl, or contained)."""
+        if r.get("medicationCodeableConcept"):
+            return r["medicationCodeableConcept"], "medication"
+        reference = (r.get("medicationReference") or {}).get("reference") or ""
+        if reference.startswith("#"):
+            contained = {c.get("id"): c for c in r.get("contained") or []}
+            medication = contained.get(reference[1:])
+        else:
+            medication = self.medications.get(reference)
+            self.referenced_medications.add(reference)
+        if not medication or medication.get("resourceType") != "Medication":
+            raise FHIRError(
+                422,
+                f"medicationReference {reference!r} is not a Medication in this Bundle or"
+                " contained in the request.",
+            )
+        return medication.get("code") or {}, f"Medication {reference}"
 
     def medication(self, entry: Entry) -> Written:
         r = entry.raw
         who = self._subject(entry, "subject")
-        medicine = _concept(
-            r.get("medicationCodeableConcept"), CodeSystem.DMD, "medication", ("medicine",)
-        )
-        when = _moment(r.get("authoredOn"), "MedicationRequest.authoredOn")
-        course = {code for _, code in _codings(r.get("courseOfTherapyType"))}
+        codeable, what = self._medicine_code(r)
+        medicine, _ = held_concept(codeable, CodeSystem.DMD, what, ("medicine",))
+        when = moment(r.get("authoredOn"), "MedicationRequest.authoredOn")
+        course = {code for _, code in codings(r.get("courseOfTherapyType"))}
         repeat = "continuous" in course
         dispense = r.get("dispenseRequest") or {}
         quantity = (dispense.get("quantity") or {}).get("value")
-        if not isinstance(quantity, int | float) or quantity < 1 or int(quantity) != quantity:
-            raise FHIRError(
-                422, "MedicationRequest needs dispenseRequest.quantity (a whole number)."
-            )
+        # History from elsewhere may come without a quantity; one given must be whole.
+        if quantity is not None and (
+            not isinstance(quantity, int | float) or quantity < 1 or int(quantity) != quantity
+        ):
+            raise FHIRError(422, "dispenseRequest.quantity must be a whole number of at least 1.")
         dosage = r.get("dosageInstruction") or [{}]
         new = services.NewMedication(
             medicine,
             MedicationKind.REPEAT if repeat else MedicationKind.ACUTE,
-            dose=dosage[0].get("text") or "",
-            quantity=int(quantity),
+            dose=dosage[0].get("text") or "As directed by the sending system",
+            quantity=int(quantity) if quantity is not None else None,
             quantity_unit=(dispense.get("quantity") or {}).get("unit") or "tablet",
             issues_allowed=(dispense.get("numberOfRepeatsAllowed") or 0) + 1 if repeat else None,
         )
         existing = Medication.objects.filter(
             patient=who, concept=medicine, occurred_at=when
         ).first()
-        # A prescription made in the old system is history: its allergy check was done there.
-        return self._made(
-            existing,
-            lambda: services.prescribe(
+        received = dict(r)
+        if what != "medication":  # keep the Medication's coding as the request's own
+            received["medicationCodeableConcept"] = codeable
+
+        def make():
+            # A prescription made in the old system is history: its allergy check was done there.
+            made = services.prescribe(
                 who,
                 self.user,
                 new,
                 allergy_confirmed=True,
                 occurred_at=when,
                 retrospective=True,
-            ),
-            "MedicationRequest",
-        )
+                as_received=received,
+            )
+            if r.get("status") in ENDED_MEDICATION:
+                reason = text_of(r.get("statusReason")) or f"{r['status']} in the sending system"
+                made = services.stop_medication(made, self.user, reason)
+            return made
+
+        return self._made(existing, make, entry)
 
     def immunisation(self, entry: Entry) -> Written:
         r = entry.raw
         who = self._subject(entry, "patient")
-        vaccine = _concept(r.get("vaccineCode"), CodeSystem.SNOMED, "vaccineCode", ("vaccination",))
-        when = _moment(r.get("occurrenceDateTime"), "Immunization.occurrenceDateTime")
+        vaccine, _ = held_concept(
+            r.get("vaccineCode"), CodeSystem.SNOMED, "vaccineCode", ("vaccination",)
+        )
+        when = moment(r.get("occurrenceDateTime"), "Immunization.occurrenceDateTime")
         protocol = r.get("protocolApplied") or [{}]
         dose = protocol[0].get("doseNumberPositiveInt") or 1
         existing = Immunisation.objects.filter(
@@ -434,8 +462,9 @@ class Importer:
                 dose_number=dose,
                 occurred_at=when,
                 retrospective=True,
+                as_received=r,
             ),
-            "Immunization",
+            entry,
         )
 
 
@@ -447,42 +476,3 @@ def _conditional_nhs_number(if_none_exist: str) -> str | None:
     if name != "identifier" or system != NHS_NUMBER or not value:
         raise FHIRError(422, f"ifNoneExist must be identifier={NHS_NUMBER}|<NHS number>.")
     return value
-
-
-def _new_observation(r: dict) -> services.NewObservation:
-    """What was measured, from the codes: blood pressure as a component pair, smoking status,
-    or one of the measurements the record keeps."""
-    codes = set(_codings(r.get("code")))
-    components = r.get("component") or []
-    if components or (LOINC, BP_PANEL) in codes:
-        values = {}
-        for c in components:
-            component_codes = set(_codings(c.get("code")))
-            for name, wanted in (("systolic", SYSTOLIC), ("diastolic", DIASTOLIC)):
-                if component_codes & wanted:
-                    values[name] = _quantity_value(c.get("valueQuantity"), BP.unit, name)
-        if set(values) != {"systolic", "diastolic"}:
-            raise FHIRError(
-                422,
-                f"Blood pressure needs a systolic ({LOINC}|{SYSTOLIC_LOINC}) and a diastolic"
-                f" ({LOINC}|{DIASTOLIC_LOINC}) component.",
-            )
-        return services.NewObservation(
-            ObservationKind.BLOOD_PRESSURE, values["systolic"], values["diastolic"]
-        )
-    smoking = {code: key for key, code in SMOKING_STATUS.items()}
-    for system, code in codes | set(_codings(r.get("valueCodeableConcept"))):
-        if system == SNOMED and code in smoking:
-            return services.NewObservation(ObservationKind.SMOKING, smoking=smoking[code])
-    for system, code in codes:
-        kind = LOINC_KINDS.get(code) if system == LOINC else None
-        kind = kind or next(
-            (k for k, t in TYPES.items() if system == SNOMED and t.code == code), None
-        )
-        if kind == ObservationKind.BMI:
-            raise FHIRError(422, "BMI is calculated from weight and height; send those.")
-        if kind is not None:
-            value = _quantity_value(r.get("valueQuantity"), TYPES[kind].unit, TYPES[kind].label)
-            return services.NewObservation(kind, value)
-    named = ", ".join(f"{code} ({system})" for system, code in sorted(codes)) or "none"
-    raise FHIRError(422, f"Observation code {named} is not one this system records.")

@@ -26,8 +26,19 @@ PREFERRED = "900000000000548007"
 UK_LANGUAGE_REFSETS = ("999001261000000100", "999000691000001104", "900000000000508004")
 
 SNOMED_USES = frozenset(
-    {"problem", "observable", "allergen", "reaction", "procedure", "vaccination", "flag", "finding"}
+    {
+        "problem",
+        "observable",
+        "allergen",
+        "reaction",
+        "procedure",
+        "vaccination",
+        "flag",
+        "finding",
+        "no_allergy",
+    }
 )
+MAPPING_KINDS = frozenset({"amp", "vpidprev", "vaccine"})
 
 StrPath = str | PathLike[str]
 
@@ -70,6 +81,22 @@ class DmdVmp:
     vpid: str
     name: str
     previous_vpid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DmdAmp:
+    apid: str
+    name: str
+    vpid: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedMapping:
+    system: str
+    code: str
+    term: str
+    kind: str
+    concept: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +246,31 @@ def iter_dmd_vmps(xml_path: StrPath) -> Iterator[DmdVmp]:
         raise TerminologyFileError(f"{path.name}: not well-formed XML ({error})") from error
 
 
+def iter_dmd_amps(xml_path: StrPath) -> Iterator[DmdAmp]:
+    """Valid AMPs and the VMP each is of, from a dm+d AMP file (f_amp2_3*.xml: AMPS/AMP)."""
+    path = Path(xml_path)
+    try:
+        for _, element in iterparse(path, events=("end",)):
+            if _local_name(element.tag) != "AMP":
+                continue
+            fields = {_local_name(child.tag): (child.text or "").strip() for child in element}
+            element.clear()
+            if fields.get("INVALID") == "1":
+                continue
+            apid, vpid = fields.get("APID", ""), fields.get("VPID", "")
+            name = fields.get("DESC") or fields.get("NM") or ""
+            if not apid or not vpid or not name:
+                raise TerminologyFileError(f"{path.name}: an AMP without APID, VPID or name")
+            yield DmdAmp(apid=apid, name=name, vpid=vpid)
+    except ParseError as error:
+        raise TerminologyFileError(f"{path.name}: not well-formed XML ({error})") from error
+
+
 # --- The shipped GP subset ---------------------------------------------------------------------
 
 _SHIPPED_SNOMED_COLUMNS = ["concept_id", "term", "semantic_tag", "use"]
 _SHIPPED_DMD_COLUMNS = ["vpid", "name", "route", "allergy_class"]
+_SHIPPED_MAPPING_COLUMNS = ["system", "code", "term", "kind", "concept"]
 
 
 def _shipped_rows(filename: str, columns: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -261,3 +309,15 @@ def shipped_dmd() -> list[ShippedVmp]:
             )
         )
     return vmps
+
+
+def shipped_mappings() -> list[ShippedMapping]:
+    """dm+d codes held as a shipped concept (dmd_mappings.tsv): AMPs and previous ids of VMPs,
+    vaccine products of vaccinations."""
+    mappings = []
+    for line, row in _shipped_rows("dmd_mappings.tsv", _SHIPPED_MAPPING_COLUMNS):
+        ids_valid = is_concept_id(row["code"]) and is_concept_id(row["concept"])
+        if not ids_valid or row["kind"] not in MAPPING_KINDS or row["system"] != "dmd":
+            raise TerminologyFileError(f"dmd_mappings.tsv line {line}: bad code, kind or system")
+        mappings.append(ShippedMapping(**row))
+    return mappings
