@@ -10,6 +10,25 @@ NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 SNOMED = "http://snomed.info/sct"
 DMD = "https://dmd.nhs.uk"
+UK_CORE_PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-"
+# UK Core's own CapabilityStatement and its Simplifier project (the UK Core repository's README).
+UK_CORE_CAPABILITIES = "https://fhir.hl7.org.uk/CapabilityStatement/ukcore-conformance"
+UK_CORE_GUIDE = "https://simplifier.net/hl7fhirukcorer4"
+# What the transaction endpoint (POST /fhir/) takes; read with the import in transaction.py.
+TRANSACTION_TYPES = (
+    "Patient",
+    "Condition",
+    "Observation",
+    "AllergyIntolerance",
+    "MedicationRequest",
+    "Immunization",
+    "Medication",
+)
+VITAL_SIGNS = ("BMI", "BloodPressure", "BodyHeight", "BodyTemperature", "BodyWeight")
+VITAL_SIGNS += ("HeadCircumference", "HeartRate", "OxygenSaturation", "RespirationRate")
+SUPPORTED_PROFILES = {
+    "Observation": tuple(f"Observation-VitalSigns-{name}" for name in VITAL_SIGNS),
+}
 
 
 @dataclass(frozen=True)
@@ -18,6 +37,7 @@ class Capability:
     search: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (type, meaning)
     includes: tuple[str, ...] = ()
     operations: tuple[str, ...] = ()  # e.g. "everything": GET /{type}/{id}/$everything
+    conditional_create: bool = False  # If-None-Exist honoured (identifier=NHS number)
 
     @property
     def parameters(self) -> frozenset[str]:
@@ -36,6 +56,7 @@ RESOURCES: dict[str, Capability] = {
             "address-postalcode": ("string", "Start of the postcode"),
         },
         operations=("everything",),
+        conditional_create=True,
     ),
     "Organization": Capability(
         ("read", "search-type"),
@@ -87,8 +108,6 @@ RESOURCES: dict[str, Capability] = {
         )
     },
 }
-# Whole-system interactions: POST /fhir/ with a Bundle.
-SYSTEM_INTERACTIONS = ("transaction",)
 OPERATION_DEFINITIONS = {"everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}
 
 
@@ -97,8 +116,13 @@ def capability_statement(base: str) -> dict:
     for resource_type, cap in RESOURCES.items():
         entry = {
             "type": resource_type,
+            "profile": UK_CORE_PROFILE + resource_type,
             "interaction": [{"code": code} for code in cap.interactions],
         }
+        if extra := SUPPORTED_PROFILES.get(resource_type):
+            entry["supportedProfile"] = [UK_CORE_PROFILE + name for name in extra]
+        if cap.conditional_create:
+            entry["conditionalCreate"] = True
         if "update" in cap.interactions:
             entry |= {"versioning": "versioned-update", "updateCreate": False}
         if cap.includes:
@@ -123,6 +147,8 @@ def capability_statement(base: str) -> dict:
         "implementation": {"description": "Steadfast GP system FHIR API", "url": base},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
+        "instantiates": [UK_CORE_CAPABILITIES],
+        "implementationGuide": [UK_CORE_GUIDE],
         "rest": [
             {
                 "mode": "server",
@@ -130,7 +156,17 @@ def capability_statement(base: str) -> dict:
                     "description": "Authorization: Bearer <token>, from `steadfast token USERNAME`."
                 },
                 "resource": resources,
-                "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": "A transaction Bundle of POST entries, all or nothing: "
+                        + ", ".join(TRANSACTION_TYPES)
+                        + ". Patient may be conditional (ifNoneExist=identifier="
+                        + f"{NHS_NUMBER}|<NHS number>); a Medication only as referred to by a"
+                        " MedicationRequest. Entered-in-error, refuted, not-done and cancelled"
+                        " entries are refused.",
+                    }
+                ],
             }
         ],
     }

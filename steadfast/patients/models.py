@@ -8,6 +8,7 @@ from django.db.models import Q
 from django_scopes import ScopedManager
 
 from steadfast.patients.names import name_key, postcode_key
+from steadfast.patients.ukcore import details
 
 
 class Sex(models.TextChoices):
@@ -55,6 +56,12 @@ class Patient(models.Model):
         blank=True,
         related_name="usual_gp_for",
     )
+    uk_core = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="UK Core elements as received (extensions, NHS number verification status,"
+        " contacts, languages), given back as sent; see patients/ukcore.py",
+    )
     # Search keys, kept in step with the names by save(); indexed for prefix search.
     given_name_key = models.CharField(max_length=100, editable=False, db_index=True)
     family_name_key = models.CharField(max_length=100, editable=False, db_index=True)
@@ -92,6 +99,11 @@ class Patient(models.Model):
         self.given_name_key = name_key(self.given_name)
         self.family_name_key = name_key(self.family_name)
         self.postcode_key = postcode_key(self.postcode)
+
+    @property
+    def uk_core_details(self):
+        """What the page shows of the UK Core details received (patients/ukcore.py)."""
+        return details(self.uk_core or {})
 
     @property
     def full_name(self) -> str:

@@ -345,3 +345,102 @@ def transaction(*resources: dict, patient: dict = PATIENT) -> dict:
             entry["fullUrl"] = MEDICATION_URL
         entries.append(entry)
     return {"resourceType": "Bundle", "type": "transaction", "entry": copy.deepcopy(entries)}
+
+
+UKCORE_EXTENSION = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-"
+UKCORE_CODES = "https://fhir.hl7.org.uk/CodeSystem/UKCore-"
+# UKCore-Patient-RichardSmith-Example's extensions, contact and languages (Makaton, multiple
+# languages, interpreter required snippets), on a synthetic person.
+PATIENT_WITH_UK_CORE_DETAILS = {
+    **PATIENT,
+    "extension": [
+        {
+            "url": UKCORE_EXTENSION + "EthnicCategory",
+            "valueCodeableConcept": coded(
+                UKCORE_CODES + "EthnicCategoryEngland", "G", "Mixed - Any other mixed background"
+            ),
+        },
+        {
+            "url": UKCORE_EXTENSION + "ContactPreference",
+            "extension": [
+                {
+                    "url": "PreferredContactMethod",
+                    "valueCodeableConcept": coded(
+                        UKCORE_CODES + "PreferredContactMethod", "3", "Telephone"
+                    ),
+                },
+                {
+                    "url": "PreferredWrittenCommunicationFormat",
+                    "valueCodeableConcept": coded(
+                        UKCORE_CODES + "PreferredWrittenCommunicationFormat", "11", "Large print"
+                    ),
+                },
+            ],
+        },
+        {
+            "url": UKCORE_EXTENSION + "DeathNotificationStatus",
+            "extension": [
+                {
+                    "url": "deathNotificationStatus",
+                    "valueCodeableConcept": coded(
+                        UKCORE_CODES + "DeathNotificationStatus", "U", "Removed"
+                    ),
+                },
+                {"url": "systemEffectiveDate", "valueDateTime": "2019-08-01T00:00:00Z"},
+            ],
+        },
+        {
+            "url": UKCORE_EXTENSION + "ResidentialStatus",
+            "valueCodeableConcept": coded(UKCORE_CODES + "ResidentialStatus", "H", "UK Resident"),
+        },
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired",
+            "valueBoolean": True,
+        },
+    ],
+    "identifier": [
+        {
+            "extension": [
+                {
+                    "url": UKCORE_EXTENSION + "NHSNumberVerificationStatus",
+                    "valueCodeableConcept": coded(
+                        UKCORE_CODES + "NHSNumberVerificationStatusEngland",
+                        "01",
+                        "Number present and verified",
+                    ),
+                }
+            ],
+            "system": NHS,
+            "value": NHS_NUMBER,
+        }
+    ],
+    "contact": [
+        {
+            "extension": [{"url": UKCORE_EXTENSION + "ContactRank", "valuePositiveInt": 1}],
+            "relationship": [
+                coded(
+                    UKCORE_CODES + "AdditionalPersonRelationshipRole",
+                    "Personal",
+                    "Personal relationship with the patient",
+                )
+            ],
+            "name": {"use": "official", "family": "Johnson", "given": ["Katherine"]},
+            "telecom": [{"system": "phone", "value": "07700 900123", "use": "mobile"}],
+        }
+    ],
+    "communication": [
+        {
+            "language": {
+                "coding": [
+                    {
+                        "system": "urn:ietf:bcp:47",
+                        "code": "bfi",
+                        "display": "British Sign Language",
+                    },
+                    {"system": SNOMED, "code": "703963007", "display": "Makaton vocabulary"},
+                ]
+            },
+            "preferred": True,
+        }
+    ],
+}

@@ -13,24 +13,48 @@ from steadfast.fhir.errors import FHIRError
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_404
 from steadfast.fhir.search import check_parameters, date_filter, paging, reference_id
-from steadfast.patients import queries, services
+from steadfast.patients import queries, services, ukcore
 from steadfast.patients.forms import RegistrationForm
 from steadfast.patients.models import Patient, RegistrationStatus
 from steadfast.practices.queries import practice_gps
 
 router = Router(tags=["Patient"])
 ACTIVE_REGISTRATIONS = {RegistrationStatus.REGISTERED, RegistrationStatus.TEMPORARY}
+UK_CORE_PATIENT = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"
+# What of a received Patient is read into the register or kept as sent; the rest is named back.
+HELD = {
+    "resourceType",
+    "id",
+    "meta",
+    "text",
+    "identifier",
+    "active",
+    "name",
+    "telecom",
+    "gender",
+    "birthDate",
+    "deceasedBoolean",
+    "address",
+    "generalPractitioner",
+    "managingOrganization",
+    *ukcore.KEPT,
+}
 
 
 def patient(p: Patient) -> dict:
     name = {"use": "official", "family": p.family_name, "given": [p.given_name]}
     if p.title:
         name["prefix"] = [p.title]
+    kept = p.uk_core or {}
+    identifier = {"system": NHS_NUMBER, "value": p.nhs_number}
+    if kept.get("nhsNumberExtension"):
+        identifier["extension"] = kept["nhsNumberExtension"]
     return {
         "resourceType": "Patient",
         "id": str(p.pk),
-        "meta": {"lastUpdated": p.updated_at.isoformat()},
-        "identifier": [{"system": NHS_NUMBER, "value": p.nhs_number}] if p.nhs_number else None,
+        "meta": {"lastUpdated": p.updated_at.isoformat(), "profile": [UK_CORE_PATIENT]},
+        "extension": kept.get("extension"),
+        "identifier": [identifier] if p.nhs_number else None,
         "active": p.registration_status in ACTIVE_REGISTRATIONS,
         "name": [name],
         "gender": p.sex,
@@ -53,6 +77,8 @@ def patient(p: Patient) -> dict:
             {"reference": f"Organization/{p.practice_id}"},
         ],
         "managingOrganization": {"reference": f"Organization/{p.practice_id}"},
+        "contact": kept.get("contact"),
+        "communication": kept.get("communication"),
     }
 
 
@@ -131,8 +157,29 @@ def registration_data(resource: FHIRPatient) -> dict:
     }
 
 
-def register_from_fhir(resource: FHIRPatient, user) -> Patient:
-    """Register the patient a FHIR Patient describes, through the registration form's checks."""
+def conditional_nhs_number(if_none_exist: str) -> str | None:
+    if not if_none_exist:
+        return None
+    name, _, token = if_none_exist.partition("=")
+    system, _, value = token.rpartition("|")
+    if name != "identifier" or system != NHS_NUMBER or not value:
+        raise FHIRError(422, f"ifNoneExist must be identifier={NHS_NUMBER}|<NHS number>.")
+    return value
+
+
+def not_held(raw: dict) -> list[str]:
+    """Warnings naming what a received Patient carries that the register does not hold."""
+    dropped = sorted(k for k in raw if k not in HELD)
+    names = raw.get("name") or []
+    warnings = [f"Not held: {', '.join(dropped)}."] if dropped else []
+    if len(names) > 1:
+        warnings.append("Only the official name is held; other names were not kept.")
+    return warnings
+
+
+def register_from_fhir(resource: FHIRPatient, user, raw: dict | None = None) -> Patient:
+    """Register the patient a FHIR Patient describes, through the registration form's checks;
+    its UK Core extensions, contacts and languages are kept as sent."""
     practice = user.practice
     form = RegistrationForm(registration_data(resource), gps=practice_gps(practice))
     if not form.is_valid():
@@ -140,15 +187,30 @@ def register_from_fhir(resource: FHIRPatient, user) -> Patient:
         raise FHIRError(422, "; ".join(problems), "invalid")
     details = form.patient_details()
     details["registered_on"] = timezone.localdate()
+    details["uk_core"] = ukcore.received(raw or {}, NHS_NUMBER)
     return services.register_patient(practice, details, user)
 
 
 @router.post("/Patient", url_name="patient_create", openapi_extra=body_openapi("Patient"))
 @requires("register_patients")
 def create_patient(request):
-    _, resource = read_resource(request, FHIRPatient)
-    created = register_from_fhir(resource, request.user)
+    raw, resource = read_resource(request, FHIRPatient)
+    nhs_number = conditional_nhs_number(request.headers.get("If-None-Exist", ""))
+    if nhs_number is not None:  # conditional create: the patient registered already, if any
+        found = Patient.objects.filter(
+            practice_id=request.user.practice_id, nhs_number=nhs_number
+        ).first()
+        if found is not None:
+            open_patient_record(request.user, found, "view_patient")
+            return fhir_response(patient(found), status=200)
+    created = register_from_fhir(resource, request.user, raw)
     body = patient(created)
+    if "return=OperationOutcome" in request.headers.get("Prefer", ""):
+        issues = [
+            {"severity": "warning", "code": "informational", "diagnostics": w}
+            for w in not_held(raw)
+        ] or [{"severity": "information", "code": "informational", "diagnostics": "Created."}]
+        body = {"resourceType": "OperationOutcome", "issue": issues}
     return fhir_response(
         body, status=201, headers={"Location": f"{base_url(request)}/Patient/{created.pk}"}
     )

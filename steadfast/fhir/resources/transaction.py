@@ -20,11 +20,15 @@ from ninja import Router
 from steadfast.errors import DomainError, DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.fhir.access import requires
 from steadfast.fhir.body import read_json_body
-from steadfast.fhir.capabilities import NHS_NUMBER, body_openapi
+from steadfast.fhir.capabilities import TRANSACTION_TYPES, body_openapi
 from steadfast.fhir.errors import FHIRError
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_422
-from steadfast.fhir.resources.patient import register_from_fhir
+from steadfast.fhir.resources.patient import (
+    conditional_nhs_number,
+    not_held,
+    register_from_fhir,
+)
 from steadfast.fhir.resources.received import (
     codings,
     held_concept,
@@ -57,15 +61,7 @@ from steadfast.records.models import (
 
 router = Router(tags=["Transaction"])
 
-CLINICAL_TYPES = (
-    "Condition",
-    "Observation",
-    "AllergyIntolerance",
-    "MedicationRequest",
-    "Immunization",
-)
-# A Medication is taken only as what a MedicationRequest in the same Bundle refers to.
-IMPORTABLE = ("Patient", *CLINICAL_TYPES, "Medication")
+IMPORTABLE = TRANSACTION_TYPES  # a Medication only as what a MedicationRequest refers to
 ORDER = {"Patient": 0, "Medication": 2}
 RESOLVED = {"inactive", "remission", "resolved"}
 ENDED_MEDICATION = {"stopped", "completed"}
@@ -200,7 +196,7 @@ class Importer:
     # Patients -------------------------------------------------------------------------------
 
     def patient(self, entry: Entry) -> Written:
-        nhs_number = _conditional_nhs_number(entry.if_none_exist)
+        nhs_number = conditional_nhs_number(entry.if_none_exist)
         found = None
         if nhs_number is not None:
             found = Patient.objects.filter(
@@ -209,12 +205,13 @@ class Importer:
         if found is None:
             # References to the sending system's practitioners mean nothing here.
             resource = entry.model.model_copy(update={"generalPractitioner": None})
-            found, status = register_from_fhir(resource, self.user), "201 Created"
+            found = register_from_fhir(resource, self.user, entry.raw)
+            status = "201 Created"
         else:
             status = "200 OK"
         if entry.full_url:
             self.patients[entry.full_url] = found
-        return Written(status, f"Patient/{found.pk}")
+        return Written(status, f"Patient/{found.pk}", not_held(entry.raw))
 
     def _subject(self, entry: Entry, field: str) -> Patient:
         reference = (entry.raw.get(field) or {}).get("reference") or ""
@@ -466,13 +463,3 @@ class Importer:
             ),
             entry,
         )
-
-
-def _conditional_nhs_number(if_none_exist: str) -> str | None:
-    if not if_none_exist:
-        return None
-    name, _, token = if_none_exist.partition("=")
-    system, _, value = token.rpartition("|")
-    if name != "identifier" or system != NHS_NUMBER or not value:
-        raise FHIRError(422, f"ifNoneExist must be identifier={NHS_NUMBER}|<NHS number>.")
-    return value
