@@ -430,7 +430,9 @@ def record_no_known_allergies(
         _require_use(concept, ConceptUse.NO_ALLERGY)
     stamp = _stamp(patient, user, occurred_at, None, as_received)
     with transaction.atomic():
-        if Allergy.objects.filter(patient=patient).exists():
+        # A statement received as history stands beside the allergies sent with it: the banner
+        # shows allergies first. One made here must not contradict a recorded allergy.
+        if as_received is None and Allergy.objects.filter(patient=patient).exists():
             raise InvalidEntry("This patient has recorded allergies.")
         nka = NoKnownAllergies.objects.create(**stamp, concept=concept)
         record(
