@@ -59,10 +59,15 @@ assets-integrity:
 	  echo "$$p $$(npm view $$p dist.integrity)"; done; } > $(NPM_INTEGRITY).new
 	mv $(NPM_INTEGRITY).new $(NPM_INTEGRITY)
 
+# The web server and the worker (periodic jobs: a downtime pack every 15 minutes into var/packs)
+# run side by side; Ctrl-C stops both.
 run: install
 	$(BIN)/steadfast migrate --no-input
 	$(BIN)/steadfast demo
-	$(BIN)/steadfast serve
+	STEADFAST_PACK_PASSPHRASE_FILE=$${STEADFAST_PACK_PASSPHRASE_FILE:-$(STEADFAST_VAR_DIR)/demo-downtime-passphrase} \
+	  $(BIN)/steadfast worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(BIN)/steadfast serve
 
 test: install-dev checks
 	$(BIN)/pytest -p no:cacheprovider

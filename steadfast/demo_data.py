@@ -29,6 +29,7 @@ from steadfast.appointments.models import (
     SlotStatus,
 )
 from steadfast.appointments.services import generate_slots
+from steadfast.continuity import services as continuity
 from steadfast.patients.models import Patient, RegistrationStatus, Sex
 from steadfast.patients.names import format_postcode
 from steadfast.patients.nhs_numbers import synthetic_nhs_numbers
@@ -377,6 +378,26 @@ def _record_histories(practice, clinicians: list, rng: random.Random) -> dict:
         "id", "date_of_birth", "sex", "usual_gp_id"
     )
     return load_histories(practice, staff, list(patients), rng)
+
+
+def downtime_passphrase_file():
+    return settings.VAR_DIR / "demo-downtime-passphrase"
+
+
+def set_demo_downtime_passphrase() -> str:
+    """Give the demo practice a downtime passphrase (derived from SECRET_KEY, so the same on
+    every reload of this install) and leave it in var/ for `make run`'s worker to read."""
+    practice = demo_practice()
+    passphrase = "demo downtime " + salted_hmac("steadfast.demo.downtime", "pack").hexdigest()[:8]
+    try:
+        continuity.check_downtime_passphrase(practice, passphrase)
+    except continuity.PassphraseProblem:
+        continuity.set_downtime_passphrase(practice, passphrase, actor=None)
+    path = downtime_passphrase_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(passphrase + "\n")
+    path.chmod(0o600)
+    return passphrase
 
 
 def enrol_demo_authenticators() -> dict[str, str]:

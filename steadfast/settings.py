@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "steadfast.audit",
     "steadfast.records",
     "steadfast.fhir",
+    "steadfast.continuity",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,15 @@ AXES_DISABLE_ACCESS_LOG = True  # successful logins go to the audit trail instea
 AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
 AUDIT_ENABLED = os.environ.get("STEADFAST_BENCHMARK_AUDIT_OFF") != "1"
 
+# Downtime packs (steadfast/continuity): `steadfast worker` builds one every PACK_EVERY_MINUTES
+# into PACK_DIR (a practice share or USB stick), keeping the newest PACK_KEEP. The worker gets the
+# practice's downtime passphrase from STEADFAST_PACK_PASSPHRASE or the file named here.
+PACK_DIR = Path(os.environ.get("STEADFAST_PACK_DIR", VAR_DIR / "packs"))
+PACK_EVERY_MINUTES = int(os.environ.get("STEADFAST_PACK_EVERY_MINUTES", 15))
+PACK_KEEP = int(os.environ.get("STEADFAST_PACK_KEEP", 8))
+PACK_DAYS = int(os.environ.get("STEADFAST_PACK_DAYS", 2))
+PACK_PASSPHRASE_FILE = os.environ.get("STEADFAST_PACK_PASSPHRASE_FILE", "")
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False
@@ -204,5 +214,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # lockouts only; the audit trail records every login
+        "weasyprint": {"level": "WARNING"},  # not a line per page of a PDF
+        "fontTools": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},  # our jobs log what they do themselves
     },
 }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("steadfast.patients.urls")),
     path("audit/", include("steadfast.audit.urls")),
     path("record/", include("steadfast.records.urls")),
+    path("continuity/", include("steadfast.continuity.urls")),
     path("fhir/", fhir_api.urls),
 ]
 

@@ -32,6 +32,9 @@ PUBLIC |= {
     "accounts:second_factor",
     "accounts:set_up_second_factor",
 }
+# The downtime service worker script holds no data; it must load for a browser whose session has
+# ended, or the offline copy could not be kept up to date.
+PUBLIC |= {"continuity:service_worker"}
 IDENTITIES = [*(r.value for r in Role), "other_practice", "anonymous"]
 # List pages are asked for the day and the search that would show practice A's patient.
 LIST_QUERIES = {

@@ -38,6 +38,14 @@ ACTIVITY_TABLE: dict[str, tuple[frozenset[str], str]] = {
     ),
     "run_reports": (frozenset({R.PRACTICE_MANAGER, R.GP}), "Run practice reports"),
     "export": (frozenset({R.PRACTICE_MANAGER}), "Export patient data"),
+    "download_downtime_pack": (
+        FRONT_DESK,
+        "Download the encrypted downtime pack and keep it offline in a browser",
+    ),
+    "set_downtime_passphrase": (
+        frozenset({R.PRACTICE_MANAGER}),
+        "Set the passphrase that opens the practice's downtime packs",
+    ),
 }
 ACTIVITIES: dict[str, frozenset[str]] = {name: roles for name, (roles, _) in ACTIVITY_TABLE.items()}
 

@@ -56,3 +56,8 @@ class Command(BaseCommand):
                 "Add a TOTP secret to an authenticator app (as a time-based setup key) "
                 "for the code those logins ask for."
             )
+        passphrase = demo_data.set_demo_downtime_passphrase()
+        self.stdout.write(
+            f"Downtime pack passphrase: {passphrase} (the worker reads it from "
+            f"{demo_data.downtime_passphrase_file()})"
+        )

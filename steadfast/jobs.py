@@ -1,0 +1,70 @@
+"""The periodic jobs `steadfast worker` runs, in one registry, on one scheduler (APScheduler).
+
+To add a job, add a line to JOBS: a name, the dotted path of a function taking no arguments, and
+how often (in minutes, usually from a setting). The function does its own logging; the worker
+keeps going if it raises, and never runs two copies of one job at once. See docs/adr/ for why
+APScheduler.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    function: str  # dotted path, imported when the worker starts
+    every_minutes: Callable[[], float]  # read when the worker starts, so settings apply
+
+
+JOBS: list[PeriodicJob] = [
+    PeriodicJob(
+        "downtime-pack",
+        "steadfast.continuity.jobs.build_downtime_packs",
+        lambda: settings.PACK_EVERY_MINUTES,
+    ),
+]
+
+
+def run_job(job: PeriodicJob) -> None:
+    """One run of a job, on the scheduler's thread: errors are logged, never fatal."""
+    close_old_connections()
+    try:
+        import_string(job.function)()
+    except Exception:
+        logger.exception("job %s failed", job.name)
+    finally:
+        connections.close_all()  # this thread's connections; the next run opens fresh ones
+
+
+def scheduler(jobs: list[PeriodicJob] | None = None) -> BlockingScheduler:
+    """A scheduler holding every job, each first run at once and then every N minutes.
+
+    A run that is late (the machine slept, a run overran) is run once, not once per missed
+    interval, and a job never overlaps itself.
+    """
+    chosen = BlockingScheduler(
+        timezone=settings.TIME_ZONE,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    for job in JOBS if jobs is None else jobs:
+        import_string(job.function)  # a typo fails at start, not in 15 minutes
+        chosen.add_job(
+            run_job,
+            IntervalTrigger(minutes=job.every_minutes()),
+            args=[job],
+            id=job.name,
+            name=job.name,
+            next_run_time=timezone.now(),
+        )
+    return chosen
