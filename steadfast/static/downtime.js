@@ -82,13 +82,12 @@
   }
 
   async function keepAssets(cache) {
-    var assets = [urls.page];
+    var assets = new Set([urls.page]); // addAll refuses a list with a request twice
     document.querySelectorAll("link[rel=stylesheet][href], script[src]").forEach(function (node) {
       var url = new URL(node.getAttribute("href") || node.getAttribute("src"), location.href);
-      if (url.origin === location.origin) assets.push(url.pathname);
+      if (url.origin === location.origin) assets.add(url.pathname);
     });
-    assets.push(urls.static + "vendor/nhsuk/nhsuk-frontend.min.js"); // imported by steadfast.js
-    try { await cache.addAll(assets); } catch (e) { /* a missing asset: the page still works */ }
+    try { await cache.addAll(Array.from(assets)); } catch (e) { /* kept next time */ }
   }
 
   function queuedOpens() {
