@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from steadfast.appointments.models import LIVE_STATUSES, Appointment
 from steadfast.appointments.queries import arrivals, day_bounds
+from steadfast.continuity.models import DowntimePassphrase
 from steadfast.jinja import counted, uk_date, uk_time, uk_weekday_date
 from steadfast.patients.models import Patient, RegistrationStatus
 from steadfast.patients.names import name_key
@@ -79,6 +80,11 @@ class PackContents:
             "register": self.register,
             "summaries": self.summaries,
         }
+
+
+def downtime_passphrase(practice: Practice) -> DowntimePassphrase | None:
+    """When and by whom the practice's passphrase was set (the verifier is never shown)."""
+    return DowntimePassphrase.objects.filter(practice=practice).select_related("set_by").first()
 
 
 def pack_contents(practice: Practice, first_day: date, days: int, now: datetime) -> PackContents:

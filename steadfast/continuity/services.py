@@ -19,7 +19,7 @@ from django_scopes import scope
 
 from steadfast.audit.services import record
 from steadfast.continuity.models import DowntimePassphrase
-from steadfast.continuity.queries import PackContents, pack_contents
+from steadfast.continuity.queries import PackContents, downtime_passphrase, pack_contents
 from steadfast.continuity.rendering import pack_name, render_pack
 from steadfast.practices.models import Practice
 
@@ -78,7 +78,7 @@ def given_passphrase(passphrase_file: str | Path | None = None) -> str | None:
 
 def check_downtime_passphrase(practice: Practice, passphrase: str | None) -> None:
     """Raise PassphraseProblem unless `passphrase` is the practice's downtime passphrase."""
-    stored = DowntimePassphrase.objects.filter(practice=practice).first()
+    stored = downtime_passphrase(practice)
     if stored is None:
         raise PassphraseProblem(
             f"Practice {practice.ods_code} has no downtime passphrase yet: the practice manager "

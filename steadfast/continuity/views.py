@@ -16,9 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from steadfast.accounts.access import can, requires
-from steadfast.continuity import services
+from steadfast.continuity import queries, services
 from steadfast.continuity.forms import DowntimePassphraseForm
-from steadfast.continuity.models import DowntimePassphrase
 from steadfast.continuity.rendering import pack_policy
 
 SERVICE_WORKER = Path(__file__).resolve().parent / "pack" / "service-worker.js"
@@ -58,7 +57,7 @@ def downtime(request):
             "nav_current": "downtime",
             "latest": latest,
             "stale": latest is not None and latest.age() > _stale_after(),
-            "passphrase_set": DowntimePassphrase.objects.filter(practice=practice).exists(),
+            "passphrase_set": queries.downtime_passphrase(practice) is not None,
             "urls": _urls(),
             "every_minutes": settings.PACK_EVERY_MINUTES,
         },
@@ -190,9 +189,7 @@ def passphrase(request):
             "page_title": "Downtime passphrase",
             "nav_current": "downtime",
             "form": form,
-            "current": DowntimePassphrase.objects.filter(practice=practice)
-            .select_related("set_by")
-            .first(),
+            "current": queries.downtime_passphrase(practice),
             "can_download": can(request.user, "download_downtime_pack"),
         },
         status=400 if request.method == "POST" else 200,
