@@ -29,7 +29,9 @@ PACK_POLICY = {**pack_policy(), "frame-ancestors": ["'none'"]}
 
 
 def _urls() -> dict[str, str]:
+    """Where the Downtime page's script and the service worker find things (one source)."""
     return {
+        "cache": "steadfast-downtime-v1",  # a new name makes browsers start a fresh cache
         "page": reverse("continuity:downtime"),
         "pack": reverse("continuity:offline_copy"),
         "status": reverse("continuity:status"),

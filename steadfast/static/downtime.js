@@ -3,12 +3,12 @@
 // copy, queued by the pack page, to the audit trail once the server answers again.
 (function () {
   "use strict";
-  var CACHE = "steadfast-downtime-v1";
   var OPENS_KEY = "steadfast.downtime.opens";
   var RETRY_MS = 30000;
   var root = document.getElementById("downtime");
   if (!root) return;
   var urls = JSON.parse(root.dataset.urls);
+  var CACHE = urls.cache;
   var kept = document.getElementById("kept-copy");
   var openKept = document.getElementById("open-kept");
 

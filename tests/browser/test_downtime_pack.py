@@ -36,7 +36,7 @@ def watch_for_trouble(page: Page) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_pack_opens_from_disk_with_no_network(browser, clinic, tmp_path):  # noqa: F811
+def test_pack_opens_from_disk_on_a_phone_with_no_network(browser, clinic, tmp_path):  # noqa: F811
     built = services.build_pack(clinic.practice, PASSPHRASE, days=2)
     path = tmp_path / built.name
     path.write_bytes(built.html)
@@ -45,7 +45,14 @@ def test_pack_opens_from_disk_with_no_network(browser, clinic, tmp_path):  # noq
     for readable in (b"fairweather", b"imogen", nhs.encode(), f"{nhs[:3]} {nhs[3:6]}".encode()):
         assert readable not in raw
 
-    context = browser.new_context(offline=True, locale="en-GB")
+    # A phone: the pack is what a receptionist may have in their pocket when the PCs are down.
+    context = browser.new_context(
+        offline=True,
+        locale="en-GB",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     requests = []
     context.on("request", lambda request: requests.append(request.url))

@@ -2,10 +2,17 @@
 // It keeps the Downtime access page, the assets it uses and the latest encrypted pack, so the
 // page and the pack still open in this browser when the server cannot be reached.
 "use strict";
-const CACHE = "steadfast-downtime-v1";
+const CACHE = CONFIG.cache;
 
 self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener("activate", (event) => {
+  const old = (name) => name.startsWith("steadfast-downtime-") && name !== CACHE;
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(names.filter(old).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim())
+  );
+});
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
