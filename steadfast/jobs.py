@@ -37,14 +37,21 @@ JOBS: list[PeriodicJob] = [
 
 
 def run_job(job: PeriodicJob) -> None:
-    """One run of a job, on the scheduler's thread: errors are logged, never fatal."""
-    close_old_connections()
+    """One run of a job: errors are logged, never fatal."""
     try:
         import_string(job.function)()
     except Exception:
         logger.exception("job %s failed", job.name)
+
+
+def _run_on_scheduler_thread(job: PeriodicJob) -> None:
+    """As a request does: no stale connection going in, none left open coming out (each run
+    may be on another of the scheduler's threads)."""
+    close_old_connections()
+    try:
+        run_job(job)
     finally:
-        connections.close_all()  # this thread's connections; the next run opens fresh ones
+        connections.close_all()
 
 
 def scheduler(jobs: list[PeriodicJob] | None = None) -> BlockingScheduler:
@@ -60,7 +67,7 @@ def scheduler(jobs: list[PeriodicJob] | None = None) -> BlockingScheduler:
     for job in JOBS if jobs is None else jobs:
         import_string(job.function)  # a typo fails at start, not in 15 minutes
         chosen.add_job(
-            run_job,
+            _run_on_scheduler_thread,
             IntervalTrigger(minutes=job.every_minutes()),
             args=[job],
             id=job.name,
