@@ -91,7 +91,7 @@ class AllergyForm(forms.Form):
 class DocumentForm(forms.Form):
     title = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=DocumentKind.choices)
-    file = forms.FileField()
+    file = forms.FileField(label="File (PDF, PNG or JPEG)")
 
 
 class FlagForm(forms.Form):
