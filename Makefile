@@ -69,9 +69,13 @@ run: install
 	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	  $(BIN)/steadfast serve
 
+# Two pytest-xdist workers (the machine has two cores); each PostgreSQL worker starts its own
+# throwaway server. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS)
 test: install-dev checks
-	$(BIN)/pytest -p no:cacheprovider
-	$(BIN)/pytest -p no:cacheprovider --postgres -m "not browser"
+	$(PYTEST)
+	$(PYTEST) --postgres -m "not browser"
 
 # The guard rails: each fails the build on its own. .pre-commit-config.yaml runs the same locally.
 checks: install-dev

@@ -1,15 +1,19 @@
 """Test set-up shared by every test.
 
 `pytest` runs on SQLite; `pytest --postgres` runs the same tests on a throwaway PostgreSQL 15
-started from the machine's binaries. Tests marked `postgres` run only in the PostgreSQL pass.
+started from the machine's binaries (one per pytest-xdist worker under `-n`). Tests marked
+`postgres` run only in the PostgreSQL pass.
 Where PostgreSQL or chromium is missing the affected tests skip, unless CI=true: there a
 missing prerequisite fails the run, so CI can never pass by skipping.
 """
 
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dj_database_url
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connections
 from django_scopes import scopes_disabled
@@ -17,6 +21,12 @@ from django_scopes import scopes_disabled
 from steadfast.testing.postgres import PostgresUnavailable, ThrowawayPostgres
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
+# Every test but the browser's starts at this instant (and the clock ticks on from it): a
+# Wednesday morning in term time, with tomorrow a working day, no bank holiday near and no clock
+# change this month, so no test breaks at midnight, over Christmas or in the October clock change.
+# Browser tests keep the real clock: chromium would treat cookies dated by a frozen server as
+# long expired.
+FROZEN_AT = datetime(2026, 3, 11, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
 def pytest_addoption(parser):
@@ -35,7 +45,7 @@ def missing_prerequisite(reason: str):
 def pytest_configure(config):
     config.steadfast_pg = None
     config.steadfast_pg_error = None
-    if not config.getoption("--postgres"):
+    if not config.getoption("--postgres") or _is_xdist_controller(config):
         return
     try:
         pg = ThrowawayPostgres().start()
@@ -48,6 +58,12 @@ def pytest_configure(config):
     connections.__dict__.pop("settings", None)
     connections.close_all()
     del connections["default"]
+
+
+def _is_xdist_controller(config) -> bool:
+    """Under pytest-xdist (`-n 2`) each worker starts its own throwaway PostgreSQL; the
+    controller runs no tests and needs none."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", 0))
 
 
 def pytest_unconfigure(config):
@@ -68,6 +84,16 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """The clock at FROZEN_AT, ticking; `frozen_clock.move_to(...)` jumps it (time-machine)."""
+    if "browser" in request.keywords:
+        yield None
+        return
+    with time_machine.travel(FROZEN_AT, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.signing_in import start_signed_in
 from tests.conftest import missing_prerequisite
 
 # Playwright's sync API keeps an asyncio event loop registered on the test thread, and Django
@@ -60,3 +61,10 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """`sign_in(user)`: the page is signed in as `user` from a session cookie, not the login pages
+    (test_gp_records_a_consultation signs in through them)."""
+    return lambda user: start_signed_in(page, user, live_server.url)

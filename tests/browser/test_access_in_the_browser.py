@@ -8,13 +8,12 @@ from playwright.sync_api import Page, expect
 
 from steadfast.accounts.models import Role
 from steadfast.records import services as records
-from tests.browser.signing_in import log_in
 from tests.factories import GPFactory, PatientFactory, PracticeFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_receptionist_cannot_reach_a_consultation(page: Page):
+def test_receptionist_cannot_reach_a_consultation(page: Page, sign_in):
     practice = PracticeFactory()
     gp = GPFactory(practice=practice)
     reception = UserFactory(practice=practice, role=Role.RECEPTIONIST)
@@ -23,7 +22,7 @@ def test_receptionist_cannot_reach_a_consultation(page: Page):
         patient, gp, records.ConsultationNote("face_to_face", history="Low mood for months.")
     )
 
-    log_in(page, reception)
+    sign_in(reception)
     page.goto(f"/patients/{patient.pk}/")
     expect(page.get_by_role("heading", name=re.compile("FAIRWEATHER"))).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Journal|Summary"))).to_have_count(0)
@@ -36,7 +35,9 @@ def test_receptionist_cannot_reach_a_consultation(page: Page):
         expect(page.get_by_text("Low mood for months.")).to_have_count(0)
 
 
-def test_gp_breaking_the_glass_on_a_restricted_record_alerts_the_practice_manager(page: Page):
+def test_gp_breaking_the_glass_on_a_restricted_record_alerts_the_practice_manager(
+    page: Page, sign_in
+):
     practice = PracticeFactory()
     gp = GPFactory(practice=practice, first_name="Amara", last_name="Okafor")
     manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
@@ -44,7 +45,7 @@ def test_gp_breaking_the_glass_on_a_restricted_record_alerts_the_practice_manage
         practice=practice, family_name="Lockwood", given_name="Harriet", is_sensitive=True
     )
 
-    log_in(page, gp)
+    sign_in(gp)
     page.goto("/patients/")
     page.get_by_role("searchbox").fill("lockwood")
     page.get_by_role("searchbox").press("Enter")
@@ -60,7 +61,7 @@ def test_gp_breaking_the_glass_on_a_restricted_record_alerts_the_practice_manage
     expect(page.get_by_role("heading", name=re.compile("LOCKWOOD"))).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, manager)
+    sign_in(manager)
     page.get_by_role("link", name=re.compile(r"Audit \(1 alerts?\)")).click()
     alerts = page.get_by_role("table")
     expect(alerts).to_contain_text("Dr Amara Okafor")

@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from steadfast.appointments.models import Appointment, AppointmentStatus, CancelledBy, SlotStatus
-from tests.browser.signing_in import log_in
 from tests.factories import (
     GPFactory,
     PatientFactory,
@@ -29,7 +28,7 @@ def slot_cell(page: Page, clinician, time: str) -> Locator:
     return row.get_by_role("cell").nth(column - 1)  # the time is a row header, not a cell
 
 
-def test_reception_books_a_patient_into_a_free_slot_and_cancels_it(page: Page):
+def test_reception_books_a_patient_into_a_free_slot_and_cancels_it(page: Page, sign_in):
     practice = PracticeFactory()
     reception = UserFactory(username="reception", practice=practice)
     gp = GPFactory(practice=practice, first_name="Amara", last_name="Okafor")
@@ -44,7 +43,7 @@ def test_reception_books_a_patient_into_a_free_slot_and_cancels_it(page: Page):
     PatientFactory(practice=practice, family_name="Hargreaves", given_name="Tom")
     name = "FAIRWEATHER, Imogen (Ms)"
 
-    log_in(page, reception)
+    sign_in(reception)
     page.goto(f"/appointments/?date={day.isoformat()}")
     expect(slot_cell(page, gp, "09:00")).to_contain_text("Free")
     free = f"Free, book {gp.display_name}, 09:00, Routine, Face to face"

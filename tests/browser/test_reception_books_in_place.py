@@ -7,7 +7,6 @@ from playwright.sync_api import Page, expect
 
 from steadfast.appointments.models import Appointment
 from steadfast.appointments.services import book_appointment
-from tests.browser.signing_in import log_in
 from tests.browser.test_reception_books_and_cancels import slot_cell
 from tests.factories import (
     GPFactory,
@@ -22,7 +21,9 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_reception_books_from_the_patients_page_and_takes_a_nearer_slot_when_beaten(page: Page):
+def test_reception_books_from_the_patients_page_and_takes_a_nearer_slot_when_beaten(
+    page: Page, sign_in
+):
     practice = PracticeFactory()
     reception = UserFactory(username="reception", practice=practice)
     gp = GPFactory(practice=practice, first_name="Amara", last_name="Okafor")
@@ -35,7 +36,7 @@ def test_reception_books_from_the_patients_page_and_takes_a_nearer_slot_when_bea
     rival = PatientFactory(practice=practice, family_name="Hargreaves", given_name="Tom")
     name = "FAIRWEATHER, Imogen (Ms)"
 
-    log_in(page, reception)
+    sign_in(reception)
     page.goto(f"/patients/{patient.id}/")
     page.get_by_role("link", name="Book an appointment").click()
     page.get_by_role("link", name="Next day").click()
