@@ -22,11 +22,11 @@ from steadfast.testing.postgres import PostgresUnavailable, ThrowawayPostgres
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 # Every test but the browser's starts at this instant (and the clock ticks on from it): a
-# Wednesday morning in term time, with tomorrow a working day, no bank holiday near and no clock
-# change this month, so no test breaks at midnight, over Christmas or in the October clock change.
+# Wednesday morning, tomorrow a working day, no bank holiday near, no clock change for two weeks
+# either side: no test breaks at midnight, over Christmas or at a clock change.
 # Browser tests keep the real clock: chromium would treat cookies dated by a frozen server as
 # long expired.
-FROZEN_AT = datetime(2026, 3, 11, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+FROZEN_AT = datetime(2026, 11, 11, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
 def pytest_addoption(parser):

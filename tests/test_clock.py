@@ -16,14 +16,14 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def test_every_test_starts_on_the_same_wednesday_morning():
-    assert timezone.localdate() == date(2026, 3, 11)
+    assert timezone.localdate() == date(2026, 11, 11)
     assert timezone.localtime().hour == 10
 
 
 @pytest.mark.parametrize(
     "instant",
     [
-        datetime(2026, 3, 11, 23, 59, 59, tzinfo=LONDON),  # a second before midnight
+        datetime(2026, 11, 11, 23, 59, 59, tzinfo=LONDON),  # a second before midnight
         datetime(2026, 12, 24, 17, 0, tzinfo=LONDON),  # tomorrow is Christmas Day
         datetime(2026, 10, 25, 1, 30, tzinfo=LONDON),  # the clocks go back at 02:00
     ],
