@@ -1,5 +1,7 @@
 """Domain errors raised by services: views show them as messages, the API as OperationOutcomes."""
 
+from django.core.exceptions import PermissionDenied
+
 
 class DomainError(Exception):
     """A rule of the practice refused the action; the message is fit to show the user."""
@@ -31,3 +33,22 @@ class PossibleDuplicatePatient(DomainError):
 
 class VersionConflict(DomainError):
     """The record changed since the caller read it (an HTTP If-Match that no longer matches)."""
+
+
+class NotPermitted(DomainError, PermissionDenied):
+    """The acting user may not do this: their role, their practice, or a restricted record.
+
+    Raised by `steadfast.accounts.access.require` at the start of every service that writes.
+    Being a PermissionDenied too, a page that lets it through answers 403 (audited as refused);
+    the API answers a 403 OperationOutcome.
+    """
+
+    def __init__(self, message: str, *, activity: str = "", patient_id=None) -> None:
+        super().__init__(message)
+        self.activity = activity
+        self.patient_id = patient_id
+
+
+class RestrictedRecord(NotPermitted):
+    """The record is restricted (sensitive) and the user has no care relationship and no
+    current break-glass: they must open it in Steadfast and give a reason first."""

@@ -1,10 +1,35 @@
 """Error pages in the service's own look."""
 
+import uuid
+
 from django.shortcuts import render
+
+from steadfast.audit.record_access import record_refusal
+from steadfast.errors import NotPermitted
 
 
 def forbidden(request, exception=None):
-    return render(request, "errors/403.jinja", {"page_title": "No access"}, status=403)
+    """A refused request: the 403 page, and an audit entry (outcome denied) naming who tried."""
+    activity = getattr(exception, "activity", "") or (str(exception) if exception else "")
+    record_refusal(
+        request.user,
+        activity=activity,
+        patient_id=getattr(exception, "patient_id", None) or _patient_in_path(request),
+        where=f"{request.method} {request.path}",
+    )
+    reason = str(exception) if isinstance(exception, NotPermitted) else ""
+    return render(
+        request, "errors/403.jinja", {"page_title": "No access", "reason": reason}, status=403
+    )
+
+
+def _patient_in_path(request) -> uuid.UUID | None:
+    """The patient a refused page was about, when its URL names one."""
+    kwargs = request.resolver_match.kwargs if request.resolver_match else {}
+    try:
+        return uuid.UUID(str(kwargs["patient_id"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def not_found(request, exception=None):

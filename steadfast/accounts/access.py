@@ -1,6 +1,8 @@
-"""Who may do what: one table of activities and the roles allowed each.
+"""Who may do what: one table of activities and the roles allowed each, and the one check.
 
-Every view declares the activity it needs with `@requires(...)`; nothing else decides access.
+Every service that writes starts with `require(actor, activity, patient)`: the guarantee, so
+pages, the FHIR API, the Bundle import and commands all get the same rules. Views and API routes
+also declare their activity (`@requires(...)`) to refuse early with a clean 403.
 """
 
 from collections.abc import Callable
@@ -11,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django_scopes import scope
 
 from steadfast.accounts.models import Role
+from steadfast.audit.queries import needs_break_glass
+from steadfast.errors import NotPermitted, RestrictedRecord
 
 R = Role
 FRONT_DESK = frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER})
@@ -58,6 +62,35 @@ def can(user, activity: str) -> bool:
         and user.practice_id
         and user.role in ACTIVITIES[activity]
     )
+
+
+def require(actor, activity: str, patient=None, *, practice_id=None) -> None:
+    """Refuse (NotPermitted) unless `actor`'s role allows `activity`, the patient (or
+    `practice_id`) is their practice's, and a restricted patient's record is open to them
+    (a care relationship or a current break-glass, as for reading it)."""
+    if activity not in ACTIVITIES:
+        raise ValueError(f"unknown activity {activity!r}")
+    patient_id = patient.pk if patient is not None else None
+    if actor is None or not can(actor, activity):
+        raise NotPermitted(
+            f"Your role may not {ACTIVITY_TABLE[activity][1].lower()}.",
+            activity=activity,
+            patient_id=patient_id,
+        )
+    practice_id = patient.practice_id if patient is not None else practice_id
+    if practice_id is not None and str(practice_id) != str(actor.practice_id):
+        raise NotPermitted(
+            "This patient is not registered at your practice."
+            if patient is not None
+            else "That belongs to another practice.",
+            activity=activity,
+        )
+    if patient is not None and needs_break_glass(actor, patient):
+        raise RestrictedRecord(
+            "This record is restricted. Open it in Steadfast and give a reason (break-glass).",
+            activity=activity,
+            patient_id=patient_id,
+        )
 
 
 def requires(activity: str) -> Callable:

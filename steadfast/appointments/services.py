@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from steadfast.accounts.access import require
 from steadfast.appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -124,6 +125,7 @@ def _record_event(appointment, from_status, actor, when, note="", action="") -> 
 
 def book_appointment(slot_id, patient, booked_by, reason: str = "") -> Appointment:
     """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable."""
+    require(booked_by, "book_appointments", patient)
     if patient.registration_status not in BOOKABLE_REGISTRATIONS:
         status = patient.get_registration_status_display().lower()
         raise PatientNotBookable(f"This patient cannot be booked: their registration is {status}.")
@@ -162,6 +164,7 @@ def cancel_appointment(
     appointment, cancelled_by: CancelledBy, reason: str, actor, if_version: int | None = None
 ) -> Appointment:
     """Cancel a booked appointment; its slot is free for someone else at once."""
+    require(actor, "book_appointments", appointment.patient)
     now = timezone.now()
     with transaction.atomic():
         appt = _locked(appointment.pk, appointment.practice_id, if_version)
@@ -188,6 +191,7 @@ def cancel_appointment(
 
 def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
     """Move a booked appointment to another slot in one step: both slots change or neither."""
+    require(actor, "book_appointments", appointment.patient)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -218,6 +222,7 @@ def change_status(
     appointment, to_status: AppointmentStatus, actor, occurred_at=None
 ) -> Appointment:
     """Arrive, start, finish, mark did-not-attend, or undo an arrival or DNA."""
+    require(actor, "manage_arrivals", appointment.patient)
     if to_status == S.CANCELLED:
         raise InvalidTransition("Use cancel to cancel an appointment.")
     now = timezone.now()
@@ -240,6 +245,7 @@ def amend_appointment(
     appointment, actor, *, reason: str, comment: str, if_version: int | None = None
 ) -> Appointment:
     """Change what an appointment is for and the practice's notes on it (any status)."""
+    require(actor, "book_appointments", appointment.patient)
     with transaction.atomic():
         appt = _locked(appointment.pk, appointment.practice_id, if_version)
         appt.reason = reason.strip()[:500]

@@ -17,7 +17,7 @@ from steadfast.appointments.forms import BookForm, CancelForm, RescheduleForm, S
 from steadfast.appointments.models import SlotStatus
 from steadfast.audit.record_access import open_patient_record
 from steadfast.audit.services import record
-from steadfast.errors import DomainError
+from steadfast.errors import DomainError, NotPermitted
 from steadfast.jinja import uk_date, uk_time
 from steadfast.navigation import day_from, safe_next
 from steadfast.patients.queries import patient_for_practice, search_patients
@@ -93,6 +93,8 @@ def _book_from_form(request, slot, form) -> tuple:
     reason = form.cleaned_data["reason"]
     try:
         return patient, services.book_appointment(slot.pk, patient, request.user, reason=reason), ""
+    except NotPermitted:
+        raise
     except DomainError as exc:
         return patient, None, str(exc)
 
@@ -188,6 +190,8 @@ def cancel(request, appointment_id):
             services.cancel_appointment(
                 appt, form.cleaned_data["cancelled_by"], form.cleaned_data["reason"], request.user
             )
+        except NotPermitted:
+            raise
         except DomainError as exc:
             messages.error(request, str(exc))
             return redirect("appointments:detail", appointment_id=appt.pk)
@@ -212,6 +216,8 @@ def reschedule(request, appointment_id):
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.reschedule_appointment(appt, form.cleaned_data["slot"], request.user)
+        except NotPermitted:
+            raise
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -253,6 +259,8 @@ def change_status(request, appointment_id):
     if form.is_valid():
         try:
             appt = services.change_status(appt, form.cleaned_data["to_status"], request.user)
+        except NotPermitted:
+            raise
         except DomainError as exc:
             messages.error(request, str(exc))
     else:

@@ -26,6 +26,16 @@ def has_current_break_glass(user, patient) -> bool:
     ).exists()
 
 
+def needs_break_glass(user, patient) -> bool:
+    """A restricted (sensitive) record the user has no care relationship with and no current
+    break-glass for: reading or changing it asks for a reason first."""
+    return (
+        patient.is_sensitive
+        and not has_care_relationship(user, patient)
+        and not has_current_break_glass(user, patient)
+    )
+
+
 def record_access_log(patient, limit: int = 50) -> list[AuditEvent]:
     """Who has looked at or changed this patient's record, newest first."""
     return list(AuditEvent.objects.filter(patient_id=patient.pk).order_by("-id")[:limit])

@@ -1,4 +1,5 @@
-"""The one gate every screen passes before showing a patient's record or demographics.
+"""The one gate every screen passes before showing a patient's record or demographics, and
+the audit of requests refused.
 
 It asks for a break-glass reason when a sensitive record is opened with no care relationship,
 and writes exactly one audit entry for the view.
@@ -12,14 +13,20 @@ from django.urls import reverse
 
 from steadfast.audit import services
 from steadfast.audit.models import Outcome
-from steadfast.audit.queries import has_care_relationship, has_current_break_glass
+from steadfast.audit.queries import needs_break_glass
 
 
-def needs_break_glass(user, patient) -> bool:
-    return (
-        patient.is_sensitive
-        and not has_care_relationship(user, patient)
-        and not has_current_break_glass(user, patient)
+def record_refusal(user, *, activity: str = "", patient_id=None, where: str = "") -> None:
+    """Put a refused request on the trail (outcome denied), so a practice manager sees who
+    tried what. `where` is the method and path: ids only, never a query string (it may hold
+    a name someone searched for)."""
+    services.record(
+        "refused",
+        user=user,
+        patient_id=patient_id,
+        outcome=Outcome.DENIED,
+        detail=f"{activity}: {where}" if activity else where,
+        read_only=True,
     )
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from steadfast.accounts.access import require
 from steadfast.audit.chain import CONTENT_FIELDS, GENESIS, entry_hash, head_signature
 from steadfast.audit.models import Alert, AuditEvent, BreakGlass, ChainHead, Outcome
 from steadfast.audit.origin import current_source
@@ -115,6 +116,7 @@ def _append_postgres(event: AuditEvent, quick_commit: bool) -> None:
 
 def break_glass(user, patient, reason: str) -> BreakGlass:
     """Open a sensitive record without a care relationship: allowed, recorded, and flagged."""
+    require(user, "break_glass", practice_id=patient.practice_id)
     now = timezone.now()
     with transaction.atomic():
         access = BreakGlass.objects.create(
@@ -136,6 +138,7 @@ def break_glass(user, patient, reason: str) -> BreakGlass:
 
 
 def acknowledge_alert(alert: Alert, manager) -> Alert:
+    require(manager, "view_audit", practice_id=alert.practice_id)
     alert.acknowledged_by = manager
     alert.acknowledged_at = timezone.now()
     alert.save(update_fields=["acknowledged_by", "acknowledged_at"])

@@ -11,6 +11,7 @@ from steadfast.accounts.access import requires
 from steadfast.accounts.queries import staff_member
 from steadfast.audit import queries, services
 from steadfast.audit.forms import AuditSearchForm, BreakGlassForm
+from steadfast.audit.models import Outcome
 from steadfast.navigation import found, safe_next
 from steadfast.patients.nhs_numbers import normalise_nhs_number
 from steadfast.patients.queries import patient_for_practice, patient_with_nhs_number
@@ -23,9 +24,17 @@ def break_glass(request, patient_id):
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
     form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.break_glass(request.user, patient, form.cleaned_data["reason"])
-        return redirect(safe_next(request, reverse("patients:detail", args=[patient.pk])))
+    if request.method == "POST":
+        if form.is_valid():
+            services.break_glass(request.user, patient, form.cleaned_data["reason"])
+            return redirect(safe_next(request, reverse("patients:detail", args=[patient.pk])))
+        services.record(
+            "break_glass",
+            user=request.user,
+            patient_id=patient.pk,
+            outcome=Outcome.DENIED,
+            detail="refused: reason missing or too short",
+        )
     return render(
         request,
         "audit/break_glass.jinja",

@@ -1,4 +1,7 @@
-"""The API's gate: the same activity table, practice scope and audit as the web pages."""
+"""The API's gate: the same activity table, practice scope and audit as the web pages.
+
+`@requires` refuses early; the services each endpoint calls decide again (`require` in
+steadfast/accounts/access.py), so an entry the route lets through is still checked."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -8,25 +11,28 @@ from django_scopes import scope
 from steadfast.accounts.access import ACTIVITIES, can
 from steadfast.audit import services as audit
 from steadfast.audit.models import Outcome
-from steadfast.audit.record_access import needs_break_glass
+from steadfast.audit.queries import needs_break_glass
 from steadfast.fhir.errors import FHIRError
 
 
-def requires(activity: str) -> Callable:
-    """Endpoint decorator: 403 unless the token's user may do `activity`; then run the endpoint
-    inside their practice's scope, so another practice's rows are simply not there (404)."""
-    if activity not in ACTIVITIES:
-        raise ValueError(f"unknown activity {activity!r}")
+def requires(*activities: str) -> Callable:
+    """Endpoint decorator: 403 unless the token's user may do one of `activities`; then run the
+    endpoint inside their practice's scope, so another practice's rows are simply not there
+    (404). Several activities: an operation (a transaction Bundle) whose entries each need
+    their own, which the services check entry by entry."""
+    if not activities or any(a not in ACTIVITIES for a in activities):
+        raise ValueError(f"unknown activity in {activities!r}")
 
     def decorator(endpoint: Callable) -> Callable:
         @wraps(endpoint)
         def wrapped(request, *args, **kwargs):
-            if not can(request.user, activity):
-                raise FHIRError(403, f"Your role may not {activity.replace('_', ' ')}.")
+            if not any(can(request.user, a) for a in activities):
+                named = " or ".join(a.replace("_", " ") for a in activities)
+                raise FHIRError(403, f"Your role may not {named}.", activity=activities[0])
             with scope(practice=[request.user.practice_id]):
                 return endpoint(request, *args, **kwargs)
 
-        wrapped.activity = activity
+        wrapped.activities = activities
         return wrapped
 
     return decorator
@@ -47,5 +53,6 @@ def open_patient_record(user, patient, action: str) -> None:
         raise FHIRError(
             403,
             "This record is restricted. Open it in Steadfast and give a reason (break-glass).",
+            audited=True,
         )
     audit.record(action, user=user, patient_id=patient.pk, read_only=True)

@@ -13,9 +13,11 @@ from django.http import Http404, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from steadfast.audit.record_access import record_refusal
 from steadfast.errors import (
     DomainError,
     DuplicateNHSNumber,
+    NotPermitted,
     PossibleDuplicatePatient,
     SlotUnavailable,
     VersionConflict,
@@ -41,13 +43,26 @@ ISSUE_CODES = {
 
 
 class FHIRError(Exception):
-    """Raised anywhere in the API to answer with an OperationOutcome."""
+    """Raised anywhere in the API to answer with an OperationOutcome.
 
-    def __init__(self, status: int, diagnostics: str, code: str | None = None) -> None:
+    A 403 is put on the audit trail as refused (`activity` says what was tried), unless the
+    code raising it has audited the refusal already (`audited`)."""
+
+    def __init__(
+        self,
+        status: int,
+        diagnostics: str,
+        code: str | None = None,
+        *,
+        activity: str = "",
+        audited: bool = False,
+    ) -> None:
         super().__init__(diagnostics)
         self.status = status
         self.diagnostics = diagnostics
         self.code = code or ISSUE_CODES.get(status, "processing")
+        self.activity = activity
+        self.audited = audited
 
 
 def operation_outcome(diagnostics: str, code: str, severity: str = "error") -> dict:
@@ -65,8 +80,29 @@ def outcome_response(status: int, diagnostics: str, code: str | None = None) -> 
     return response
 
 
+def _refused(request, activity: str = "", patient_id=None) -> None:
+    record_refusal(
+        request.user,
+        activity=activity,
+        patient_id=patient_id,
+        where=f"{request.method} {request.path} (API)",
+    )
+
+
 def _fhir_error(request, exc: FHIRError) -> HttpResponse:
+    if exc.status == 403 and not exc.audited:
+        _refused(request, exc.activity)
     return outcome_response(exc.status, exc.diagnostics, exc.code)
+
+
+def _not_permitted(request, exc: NotPermitted) -> HttpResponse:
+    _refused(request, exc.activity, exc.patient_id)
+    return outcome_response(403, str(exc), "forbidden")
+
+
+def _permission_denied(request, exc: PermissionDenied) -> HttpResponse:
+    _refused(request)
+    return outcome_response(403, "Not permitted.")
 
 
 def _parameters_invalid(request, exc: NinjaValidationError) -> HttpResponse:
@@ -122,11 +158,10 @@ def install_handlers(api) -> None:
     api.add_exception_handler(NinjaValidationError, _parameters_invalid)
     api.add_exception_handler(pydantic.ValidationError, _resource_invalid)
     api.add_exception_handler(DomainError, _domain_error)
+    api.add_exception_handler(NotPermitted, _not_permitted)
     api.add_exception_handler(Http404, _not_found)
     api.add_exception_handler(ObjectDoesNotExist, _not_found)
     api.add_exception_handler(HttpError, _http_error)
-    api.add_exception_handler(
-        PermissionDenied, lambda request, exc: outcome_response(403, "Not permitted.")
-    )
+    api.add_exception_handler(PermissionDenied, _permission_denied)
     for bad_input in (DjangoValidationError, ValueError, UnicodeError):
         api.add_exception_handler(bad_input, _bad_input)

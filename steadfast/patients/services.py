@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from steadfast.accounts.access import require
 from steadfast.audit import services as audit
 from steadfast.errors import DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.patients.models import Patient
@@ -17,6 +18,7 @@ def register_patient(
 ) -> Patient:
     """Register a patient. An NHS number already on the register is refused outright; a
     same-name-and-date-of-birth match needs the registering person to confirm it is not them."""
+    require(registered_by, "register_patients", practice_id=practice.pk)
     patient = Patient(practice=practice, **details)
     patient.registered_on = details.get("registered_on") or timezone.localdate()
     if not confirmed_not_duplicate:
@@ -38,6 +40,7 @@ def register_patient(
 
 def mark_sensitive(patient: Patient, sensitive: bool, by) -> Patient:
     """Restrict (or unrestrict) a record: opening it then needs a care relationship or a reason."""
+    require(by, "restrict_records", patient)
     with transaction.atomic():
         patient.is_sensitive = sensitive
         patient.save(update_fields=["is_sensitive", "updated_at"])

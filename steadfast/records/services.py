@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from steadfast.accounts.access import require
 from steadfast.appointments import services as appointments
 from steadfast.appointments.models import Appointment, AppointmentStatus
 from steadfast.audit.services import record
@@ -93,8 +94,6 @@ def _stamp(
 ) -> dict:
     """The columns every entry has. `as_received` is the resource another system sent, for an
     entry taken in from it: such history may lack what an entry made here must have."""
-    if user.practice_id != patient.practice_id:
-        raise InvalidEntry("This patient is not registered at your practice.")
     now = timezone.now()
     occurred_at = occurred_at or now
     if occurred_at > now + timedelta(minutes=1):
@@ -132,6 +131,9 @@ def save_consultation(
     allergy_confirmed: bool = False,
 ) -> Consultation:
     """Save a consultation as a whole, with its coded entries; its appointment is finished."""
+    require(clinician, "record_consultation", patient)
+    if note.medications:
+        require(clinician, "prescribe", patient)
     if not (note.history.strip() or note.examination.strip() or note.plan.strip()):
         raise InvalidEntry("Write something in history, examination or plan.")
     if appointment is not None and appointment.patient_id != patient.pk:
@@ -178,6 +180,7 @@ def edit_consultation(
     consultation: Consultation, editor, *, reason: str, expected_version: int, **text: str
 ) -> Consultation:
     """Change a saved consultation's text; the previous version is kept with who, when, why."""
+    require(editor, "record_consultation", consultation.patient)
     reason = reason.strip()
     if not reason:
         raise InvalidEntry("Say why the consultation is being changed.")
@@ -245,6 +248,7 @@ def _add_problem(stamp: dict, p: NewProblem, consultation=None) -> Problem:
 def add_problem(
     patient, user, new: NewProblem, *, occurred_at=None, retrospective=None, as_received=None
 ) -> Problem:
+    require(user, "record_consultation", patient)
     stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         problem = _add_problem(stamp, new)
@@ -253,6 +257,7 @@ def add_problem(
 
 
 def end_problem(problem: Problem, user, ended: date) -> Problem:
+    require(user, "record_consultation", problem.patient)
     if problem.onset is not None and ended < problem.onset:
         raise InvalidEntry("A problem cannot end before it began.")
     with transaction.atomic():
@@ -323,6 +328,7 @@ def prescribe(
     as_received=None,
 ) -> Medication:
     """Prescribe a medicine (its first issue included); warns on a recorded allergy class."""
+    require(prescriber, "prescribe", patient)
     stamp = _stamp(patient, prescriber, occurred_at, retrospective, as_received)
     with transaction.atomic():
         medication = _prescribe(stamp, new, None, allergy_confirmed)
@@ -335,6 +341,7 @@ def prescribe(
 
 def issue_repeat(medication: Medication, user) -> MedicationIssue:
     """Issue a repeat again; refused when stopped or when no issues are left (review due)."""
+    require(user, "prescribe", medication.patient)
     if medication.quantity is None:
         raise InvalidEntry("This medicine was received without a quantity: prescribe it here.")
     stamp = _stamp(medication.patient, user, None, False)
@@ -366,6 +373,7 @@ def issue_repeat(medication: Medication, user) -> MedicationIssue:
 
 
 def stop_medication(medication: Medication, user, reason: str) -> Medication:
+    require(user, "prescribe", medication.patient)
     reason = reason.strip()
     if not reason:
         raise InvalidEntry("Say why the medicine is stopped.")
@@ -403,6 +411,7 @@ def record_allergy(
     retrospective=None,
     as_received=None,
 ) -> Allergy:
+    require(user, "record_consultation", patient)
     _require_use(substance, ConceptUse.ALLERGEN)
     if reaction is not None:
         _require_use(reaction, ConceptUse.REACTION)
@@ -426,6 +435,7 @@ def record_no_known_allergies(
 ) -> NoKnownAllergies:
     """The patient was asked and has no known allergies (or, with a concept, exactly what it
     says, e.g. no known drug allergy); refused when allergies are recorded."""
+    require(user, "record_consultation", patient)
     if concept is not None:
         _require_use(concept, ConceptUse.NO_ALLERGY)
     stamp = _stamp(patient, user, occurred_at, None, as_received)
@@ -544,6 +554,7 @@ def record_observation(
     patient, user, new: NewObservation, *, occurred_at=None, retrospective=None, as_received=None
 ) -> list[Observation]:
     """Record a measurement; a weight or height also records the BMI derived from them."""
+    require(user, "record_consultation", patient)
     stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         made = _record_observation(stamp, new)
@@ -571,6 +582,7 @@ def record_immunisation(
     as_received=None,
 ) -> Immunisation:
     """Record a vaccination. One given here needs its batch; history received may lack it."""
+    require(user, "record_consultation", patient)
     _require_use(vaccine, ConceptUse.VACCINATION)
     if not batch.strip() and as_received is None:
         raise InvalidEntry("Give the vaccine's batch number.")
@@ -601,6 +613,7 @@ def attach_document(
     patient, user, *, title: str, kind: str, content: bytes, occurred_at=None
 ) -> Document:
     """Keep a letter or result file (PDF, PNG or JPEG) with its SHA-256."""
+    require(user, "record_consultation", patient)
     if not title.strip():
         raise InvalidEntry("Give the document a title.")
     if not content:
@@ -628,6 +641,7 @@ def attach_document(
 
 
 def add_flag(patient, user, concept: Concept, *, note: str = "") -> PatientFlag:
+    require(user, "record_consultation", patient)
     _require_use(concept, ConceptUse.FLAG)
     stamp = _stamp(patient, user, None, False)
     with transaction.atomic():

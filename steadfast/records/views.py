@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from steadfast.accounts.access import requires
 from steadfast.appointments.queries import appointment_for_practice
 from steadfast.audit.record_access import open_patient_record
-from steadfast.errors import DomainError
+from steadfast.errors import DomainError, NotPermitted
 from steadfast.navigation import found
 from steadfast.patients.queries import patient_for_practice
 from steadfast.records import charts, queries, services
@@ -173,6 +173,8 @@ def consult(request, patient_id):
                 )
             except AllergyWarning as exc:
                 allergy_warning = str(exc)
+            except NotPermitted:
+                raise
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -229,6 +231,8 @@ def edit_consultation(request, patient_id, consultation_id):
                 examination=d["examination"],
                 plan=d["plan"],
             )
+        except NotPermitted:
+            raise
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -287,6 +291,8 @@ def prescribe(request, patient_id):
                 )
             except AllergyWarning as exc:
                 allergy_warning = str(exc)
+            except NotPermitted:
+                raise
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -320,6 +326,8 @@ def issue(request, patient_id, medication_id):
     medication = _medication(patient, medication_id)
     try:
         made = services.issue_repeat(medication, request.user)
+    except NotPermitted:
+        raise
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
@@ -340,6 +348,8 @@ def stop(request, patient_id, medication_id):
         return redirect("records:medicines", patient_id=patient.pk)
     try:
         services.stop_medication(medication, request.user, form.cleaned_data["reason"])
+    except NotPermitted:
+        raise
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
@@ -357,6 +367,8 @@ def allergies(request, patient_id):
     if request.method == "POST" and "no_known_allergies" in request.POST:
         try:
             services.record_no_known_allergies(patient, request.user)
+        except NotPermitted:
+            raise
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -381,6 +393,8 @@ def allergies(request, patient_id):
                     reaction=reaction,
                     note=d["note"],
                 )
+            except NotPermitted:
+                raise
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -440,6 +454,8 @@ def attach(request, patient_id):
             services.attach_document(
                 patient, request.user, title=d["title"], kind=d["kind"], content=d["file"].read()
             )
+        except NotPermitted:
+            raise
         except DomainError as exc:
             form.add_error("file", str(exc))
         else:

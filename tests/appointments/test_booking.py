@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from steadfast.appointments import services
 from steadfast.appointments.models import Appointment, AppointmentStatus, SlotStatus
-from steadfast.errors import InvalidTransition, PatientNotBookable, SlotUnavailable
+from steadfast.errors import InvalidTransition, NotPermitted, PatientNotBookable, SlotUnavailable
 from tests.factories import PatientFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +86,11 @@ def test_slot_that_is_over_cannot_be_booked(patient, receptionist):
 
 def test_patient_cannot_be_booked_into_another_practices_slot(slot, receptionist):
     stranger = PatientFactory()  # registered at a different practice
-    with pytest.raises(SlotUnavailable):
+    with pytest.raises(NotPermitted):  # not this receptionist's patient
         services.book_appointment(slot.pk, stranger, receptionist)
+    their_reception = UserFactory(practice=stranger.practice)
+    with pytest.raises(SlotUnavailable):  # nor their practice's slot
+        services.book_appointment(slot.pk, stranger, their_reception)
     slot.refresh_from_db()
     assert slot.status == SlotStatus.FREE
 

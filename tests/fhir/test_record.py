@@ -159,8 +159,8 @@ def test_another_practice_cannot_see_the_entries(client, entries, patient):
 
 
 def test_restricted_record_is_refused(client, gp, practice):
-    hidden = PatientFactory(practice=practice, is_sensitive=True)
-    entries = record_every_kind(hidden, gp)
+    hidden = PatientFactory(practice=practice, is_sensitive=True, usual_gp=gp)
+    entries = record_every_kind(hidden, gp)  # their usual GP may write to it
     nurse = FHIRClient(client, UserFactory(practice=practice, role="nurse"))
     assert "restricted" in outcome(nurse.get(f"Condition/{entries['Condition'].pk}"), 403)
     outcome(nurse.get(f"Patient/{hidden.pk}/$everything"), 403)

@@ -220,7 +220,16 @@ EVERYTHING = (CONDITION, BLOOD_PRESSURE, ALLERGY, MEDICATION, IMMUNIZATION)
 
 
 @pytest.fixture
-def importer(client, gp):
+def registered(client, receptionist):
+    """Reception has registered the patient (GPs may not register: register_patients)."""
+    response = FHIRClient(client, receptionist).post("", bundle())
+    assert response.fhir["entry"][0]["response"]["status"] == "201 Created"
+    return Patient.objects.get(nhs_number=NHS_NUMBER)
+
+
+@pytest.fixture
+def importer(client, gp, registered):
+    """The GP imports the record; the Bundle's Patient matches the one registered."""
     return FHIRClient(client, gp)
 
 
@@ -231,12 +240,12 @@ def _counts() -> tuple[int, ...]:
     )
 
 
-def test_import_creates_the_patient_and_their_record_with_original_dates(importer, practice):
+def test_import_finds_the_patient_and_creates_their_record_with_original_dates(importer, practice):
     response = importer.post("", bundle(*EVERYTHING))
     assert response.status_code == 200, response.content[:500]
     body = response.fhir
     assert body["type"] == "transaction-response"
-    assert [e["response"]["status"] for e in body["entry"]] == ["201 Created"] * 6
+    assert [e["response"]["status"] for e in body["entry"]] == ["200 OK"] + ["201 Created"] * 5
 
     patient = Patient.objects.get(nhs_number=NHS_NUMBER)
     assert (patient.practice, patient.family_name, patient.date_of_birth) == (
@@ -299,13 +308,19 @@ def test_code_we_do_not_ship_is_422_naming_it_and_nothing_is_written(importer):
     burn["code"] = {"coding": [{"system": SNOMED, "code": "39065001", "display": "Burn of ear"}]}
     diagnostics = outcome(importer.post("", bundle(BLOOD_PRESSURE, burn)), 422)
     assert "39065001" in diagnostics
-    assert _counts() == (0, 0, 0, 0, 0, 0)
+    assert _counts() == (1, 0, 0, 0, 0, 0)
 
 
 def test_a_refused_entry_late_in_the_bundle_rolls_back_everything(importer):
     not_a_vaccine = IMMUNIZATION | {"vaccineCode": CONDITION["code"]}
     diagnostics = outcome(importer.post("", bundle(CONDITION, BLOOD_PRESSURE, not_a_vaccine)), 422)
     assert "entry 3" in diagnostics and "vaccineCode" in diagnostics
+    assert _counts() == (1, 0, 0, 0, 0, 0)
+    assert not AuditEvent.objects.filter(action__in=["add_problem", "record_observation"]).exists()
+
+
+def test_a_refused_entry_rolls_back_the_registration_in_the_same_bundle(client, receptionist):
+    outcome(FHIRClient(client, receptionist).post("", bundle(IMMUNIZATION)), 403)
     assert _counts() == (0, 0, 0, 0, 0, 0)
     assert not AuditEvent.objects.filter(action="register_patient").exists()
 
@@ -326,14 +341,14 @@ POST = {"method": "POST", "url": "Patient"}
 )
 def test_bundles_we_cannot_take_are_refused(importer, change, status):
     outcome(importer.post("", bundle(CONDITION) | change), status)
-    assert _counts() == (0, 0, 0, 0, 0, 0)
+    assert _counts() == (1, 0, 0, 0, 0, 0)
 
 
 def test_reference_to_a_patient_not_in_the_bundle_is_422(importer):
     stray = copy.deepcopy(CONDITION)
     stray["subject"] = {"reference": "urn:uuid:00000000-0000-0000-0000-000000000000"}
     outcome(importer.post("", bundle(stray)), 422)
-    assert _counts() == (0, 0, 0, 0, 0, 0)
+    assert _counts() == (1, 0, 0, 0, 0, 0)
 
 
 def test_observation_in_a_unit_of_something_else_is_422(importer):

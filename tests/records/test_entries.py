@@ -11,6 +11,7 @@ from django.utils import timezone
 from steadfast.appointments import services as appointments
 from steadfast.appointments.models import AppointmentStatus
 from steadfast.audit.models import AuditEvent
+from steadfast.errors import NotPermitted
 from steadfast.records import services
 from steadfast.records.errors import InvalidEntry
 from steadfast.records.models import (
@@ -257,5 +258,5 @@ def test_flag_is_on_the_banner(gp, patient):
 
 def test_entries_for_another_practices_patient_are_refused(gp):
     stranger = PatientFactory()
-    with pytest.raises(InvalidEntry):
+    with pytest.raises(NotPermitted, match="not registered at your practice"):
         services.add_problem(stranger, gp, services.NewProblem(concept(TYPE_2_DIABETES)))

@@ -17,7 +17,12 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from ninja import Router
 
-from steadfast.errors import DomainError, DuplicateNHSNumber, PossibleDuplicatePatient
+from steadfast.errors import (
+    DomainError,
+    DuplicateNHSNumber,
+    NotPermitted,
+    PossibleDuplicatePatient,
+)
 from steadfast.fhir.access import requires
 from steadfast.fhir.body import read_json_body
 from steadfast.fhir.capabilities import TRANSACTION_TYPES, body_openapi
@@ -138,9 +143,13 @@ def _entries(bundle: dict) -> list[Entry]:
 
 
 @router.post("/", url_name="transaction", openapi_extra=body_openapi("Bundle"))
-@requires("record_consultation")
+@requires("register_patients", "record_consultation")
 def transaction_bundle(request):
-    """Import a transaction Bundle of Patients and their record, all or nothing."""
+    """Import a transaction Bundle of Patients and their record, all or nothing.
+
+    Each entry is written by the service for it, which checks the user may: registering a new
+    Patient needs register_patients, a MedicationRequest prescribe, any other entry
+    record_consultation (and a restricted patient a break-glass). One refusal refuses all."""
     entries = _entries(read_json_body(request))
     importer = Importer(request.user, entries)
     written: dict[int, Written] = {}
@@ -152,7 +161,15 @@ def transaction_bundle(request):
                 written[entry.number] = importer.write(entry)
             except FHIRError as exc:
                 raise FHIRError(
-                    exc.status, f"entry {entry.number}: {exc.diagnostics}", exc.code
+                    exc.status,
+                    f"entry {entry.number}: {exc.diagnostics}",
+                    exc.code,
+                    activity=exc.activity,
+                    audited=exc.audited,
+                ) from exc
+            except NotPermitted as exc:  # 403, audited once the import has rolled back
+                raise type(exc)(
+                    f"entry {entry.number}: {exc}", activity=exc.activity, patient_id=exc.patient_id
                 ) from exc
             except (DuplicateNHSNumber, PossibleDuplicatePatient) as exc:
                 raise FHIRError(409, f"entry {entry.number}: {exc}", "duplicate") from exc
