@@ -15,12 +15,12 @@ from steadfast.accounts.access import can, requires
 from steadfast.appointments import queries, services
 from steadfast.appointments.forms import BookForm, CancelForm, RescheduleForm, StatusForm
 from steadfast.appointments.models import SlotStatus
-from steadfast.audit.record_access import open_patient_record
+from steadfast.audit.record_access import break_glass_first, open_patient_record, record_search
 from steadfast.audit.services import record
 from steadfast.errors import DomainError, NotPermitted
 from steadfast.jinja import uk_date, uk_time
 from steadfast.navigation import day_from, safe_next
-from steadfast.patients.queries import patient_for_practice, search_patients
+from steadfast.patients.queries import listings, patient_for_practice, search_patients
 
 
 def _day_url(when) -> str:
@@ -148,7 +148,10 @@ def book(request, slot_id):
     if chosen and (elsewhere := open_patient_record(request, chosen, "view_patient_for_booking")):
         return elsewhere
     query = request.GET.get("q", "")
-    results = search_patients(request.user.practice, query) if query and not chosen else []
+    results = []
+    if query and not chosen:
+        results = listings(search_patients(request.user.practice, query))
+        record_search(request.user, "search_patients_for_booking", [p.id for p in results])
     context = {
         "page_title": "Book an appointment",
         "nav_current": "book",
@@ -184,6 +187,8 @@ def appointment(request, appointment_id):
 @requires("book_appointments")
 def cancel(request, appointment_id):
     appt = _appointment_or_404(request, appointment_id)
+    if elsewhere := open_patient_record(request, appt.patient, "view_appointment_to_cancel"):
+        return elsewhere
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -212,6 +217,8 @@ def cancel(request, appointment_id):
 @requires("book_appointments")
 def reschedule(request, appointment_id):
     appt = _appointment_or_404(request, appointment_id)
+    if elsewhere := open_patient_record(request, appt.patient, "view_appointment_to_move"):
+        return elsewhere
     form = RescheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -255,6 +262,9 @@ def reschedule(request, appointment_id):
 @requires("manage_arrivals")
 def change_status(request, appointment_id):
     appt = _appointment_or_404(request, appointment_id)
+    back = safe_next(request, reverse("appointments:detail", args=[appt.pk]))
+    if elsewhere := break_glass_first(request, appt.patient, "open_appointment_status", back):
+        return elsewhere
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -276,7 +286,7 @@ def change_status(request, appointment_id):
                 "row": request.POST["row"],
             },
         )
-    return redirect(safe_next(request, reverse("appointments:detail", args=[appt.pk])))
+    return redirect(back)
 
 
 @requires("manage_arrivals")

@@ -2,6 +2,8 @@
 
 import re
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
@@ -75,6 +77,39 @@ def search_patients(practice: Practice, text: str, limit: int = SEARCH_LIMIT) ->
     return list(_base(practice).filter(filters)[:limit])
 
 
+@dataclass(frozen=True)
+class PatientListing:
+    """A patient as a list of search results shows them. A restricted (sensitive) record shows
+    only its name, birth date and that it is restricted, whoever searches: the rest is behind
+    opening the record (a care relationship or a break-glass reason)."""
+
+    id: uuid.UUID
+    listing_name: str
+    date_of_birth: date
+    restricted: bool
+    nhs_number: str | None = None
+    postcode: str = ""
+    usual_gp_name: str = ""
+
+
+def listings(patients: Iterable[Patient]) -> list[PatientListing]:
+    """Search results fit to show (see PatientListing); the patients' usual GP selected."""
+    return [
+        PatientListing(p.pk, p.listing_name, p.date_of_birth, restricted=True)
+        if p.is_sensitive
+        else PatientListing(
+            p.pk,
+            p.listing_name,
+            p.date_of_birth,
+            restricted=False,
+            nhs_number=p.nhs_number,
+            postcode=p.postcode,
+            usual_gp_name=p.usual_gp.display_name if p.usual_gp_id else "",
+        )
+        for p in patients
+    ]
+
+
 def _date_at(words: list[str], i: int) -> tuple[date, int] | None:
     for span in (3, 1):
         if i + span <= len(words) and (found := parse_date(" ".join(words[i : i + span]))):
@@ -110,7 +145,7 @@ def possible_duplicates(
             given_name_key=name_key(given_name),
             family_name_key=name_key(family_name),
             date_of_birth=dob,
-        )
+        ).select_related("usual_gp")
     )
 
 

@@ -9,8 +9,7 @@ from django.views.decorators.http import require_POST
 from steadfast.accounts.access import can, requires
 from steadfast.appointments.queries import patient_appointments
 from steadfast.audit.queries import record_access_log
-from steadfast.audit.record_access import open_patient_record
-from steadfast.audit.services import record
+from steadfast.audit.record_access import open_patient_record, record_search
 from steadfast.errors import DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.patients import queries, services
 from steadfast.patients.forms import RegistrationForm
@@ -20,11 +19,9 @@ from steadfast.practices.queries import practice_gps
 @requires("view_demographics")
 def search(request):
     query = request.GET.get("q", "")
-    results = queries.search_patients(request.user.practice, query)
+    results = queries.listings(queries.search_patients(request.user.practice, query))
     if query:
-        record(
-            "search_patients", user=request.user, detail=f"{len(results)} results", read_only=True
-        )
+        record_search(request.user, "search_patients", [p.id for p in results])
     context = {
         "page_title": "Find a patient",
         "nav_current": "patients",
@@ -52,7 +49,7 @@ def register(request):
         except DuplicateNHSNumber as exc:
             form.add_error("nhs_number", str(exc))
         except PossibleDuplicatePatient as exc:
-            duplicates = exc.matches
+            duplicates = queries.listings(exc.matches)
         else:
             messages.success(request, f"Registered {patient.listing_name}.")
             return redirect("patients:detail", patient_id=patient.pk)

@@ -13,7 +13,7 @@ from ninja import Router
 
 from steadfast.appointments import services
 from steadfast.appointments.models import Appointment, AppointmentStatus, CancelledBy, Slot
-from steadfast.audit import services as audit
+from steadfast.audit.record_access import record_search
 from steadfast.fhir.access import open_patient_record, requires
 from steadfast.fhir.body import read_resource
 from steadfast.fhir.bundles import base_url, searchset
@@ -21,7 +21,7 @@ from steadfast.fhir.capabilities import RESOURCES, body_openapi, search_openapi
 from steadfast.fhir.errors import FHIRError
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.lookups import one_or_404, one_or_422
-from steadfast.fhir.resources.patient import patient as patient_resource
+from steadfast.fhir.resources.patient import patient_listing
 from steadfast.fhir.search import check_parameters, date_filter, includes, paging, reference_id
 from steadfast.patients.models import Patient
 
@@ -111,16 +111,14 @@ def search_appointments(request):
             continue
         open_patient_record(request.user, who, "view_patient_appointments")
         found = found.filter(patient=who)
-    if not request.GET.getlist("patient"):
-        audit.record(
-            "view_appointment_book", user=request.user, detail="API search", read_only=True
-        )
     found = found.order_by("slot__start", "pk")
     rows = list(found[page.offset : page.offset + page.count])
+    shown = sorted({a.patient_id for a in rows}, key=str)
+    if not request.GET.getlist("patient"):  # a search by patient has audited opening them
+        record_search(request.user, "search_appointments", shown, " (API)")
     included = []
     if "Appointment:patient" in wanted:
-        ids = {a.patient_id for a in rows}
-        included = [patient_resource(p) for p in patients.filter(pk__in=ids)]
+        included = [patient_listing(p) for p in patients.filter(pk__in=shown)]
     matches = [appointment(a) for a in rows]
     return fhir_response(searchset(request, found.count(), matches, page, included))
 

@@ -4,7 +4,7 @@ from django.utils import timezone
 from fhir.resources.R4B.patient import Patient as FHIRPatient
 from ninja import Router
 
-from steadfast.audit import services as audit
+from steadfast.audit.record_access import record_search
 from steadfast.fhir.access import open_patient_record, requires
 from steadfast.fhir.body import read_resource
 from steadfast.fhir.bundles import base_url, searchset
@@ -39,12 +39,41 @@ HELD = {
     "managingOrganization",
     *ukcore.KEPT,
 }
+# The security label a restricted (sensitive) record carries (HL7 v3 Confidentiality "R").
+RESTRICTED = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
+    "code": "R",
+    "display": "restricted",
+}
 
 
-def patient(p: Patient) -> dict:
+def _name(p: Patient) -> dict:
     name = {"use": "official", "family": p.family_name, "given": [p.given_name]}
     if p.title:
         name["prefix"] = [p.title]
+    return name
+
+
+def _security(p: Patient) -> dict:
+    return {"security": [RESTRICTED]} if p.is_sensitive else {}
+
+
+def patient_listing(p: Patient) -> dict:
+    """A Patient as search results (and `_include`s) show it: a restricted record only as its
+    name, birth date and the restricted label, like the pages' search results."""
+    if not p.is_sensitive:
+        return patient(p)
+    return {
+        "resourceType": "Patient",
+        "id": str(p.pk),
+        "meta": {"lastUpdated": p.updated_at.isoformat(), **_security(p)},
+        "name": [_name(p)],
+        "birthDate": p.date_of_birth.isoformat(),
+    }
+
+
+def patient(p: Patient) -> dict:
+    """The whole Patient, for a reader who has opened the record."""
     kept = p.uk_core or {}
     identifier = {"system": NHS_NUMBER, "value": p.nhs_number}
     if kept.get("nhsNumberExtension"):
@@ -52,11 +81,15 @@ def patient(p: Patient) -> dict:
     return {
         "resourceType": "Patient",
         "id": str(p.pk),
-        "meta": {"lastUpdated": p.updated_at.isoformat(), "profile": [UK_CORE_PATIENT]},
+        "meta": {
+            "lastUpdated": p.updated_at.isoformat(),
+            "profile": [UK_CORE_PATIENT],
+            **_security(p),
+        },
         "extension": kept.get("extension"),
         "identifier": [identifier] if p.nhs_number else None,
         "active": p.registration_status in ACTIVE_REGISTRATIONS,
-        "name": [name],
+        "name": [_name(p)],
         "gender": p.sex,
         "birthDate": p.date_of_birth.isoformat(),
         "deceasedBoolean": True if p.registration_status == RegistrationStatus.DECEASED else None,
@@ -120,10 +153,8 @@ def search_patients(request):
     )
     total = found.count()
     rows = list(found[page.offset : page.offset + page.count])
-    audit.record(
-        "search_patients", user=request.user, detail=f"{total} results (API)", read_only=True
-    )
-    return fhir_response(searchset(request, total, [patient(p) for p in rows], page))
+    record_search(request.user, "search_patients", [p.pk for p in rows], " (API)")
+    return fhir_response(searchset(request, total, [patient_listing(p) for p in rows], page))
 
 
 def registration_data(resource: FHIRPatient) -> dict:
