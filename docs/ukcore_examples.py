@@ -3,7 +3,8 @@
     .venv/bin/python docs/ukcore_examples.py PATH/TO/FHIR-R4-UKCORE-STAGING-MAIN/examples
 
 Reads the examples (XML needs `pip install lxml`; JSON as is) of the resource types the API
-serves, in a throwaway SQLite database under a temporary folder, as a GP with a bearer token:
+serves, in a throwaway SQLite database under a temporary folder, as a GP with a bearer token
+(Patients, and the synthetic patient below, as the practice's receptionist):
 - Patient: POST /fhir/Patient.
 - Condition, AllergyIntolerance, Observation, Immunization, MedicationRequest: a transaction
   Bundle with one synthetic patient (999-range NHS number), the example's patient reference
@@ -126,6 +127,13 @@ def main(folder: Path) -> None:
     # Registering is reception's job: Patients are posted as the practice's receptionist.
     reception = {"Authorization": f"Bearer {make_token(UserFactory(practice=gp.practice))}"}
     client = Client()
+    # The synthetic patient every clinical Bundle names, registered by reception first (the GP's
+    # Bundles then find them by NHS number: a GP may not register).
+    only_patient = bundle_for({"resourceType": "Basic"}, {})
+    only_patient["entry"] = only_patient["entry"][:1]
+    client.post(
+        "/fhir/", json.dumps(only_patient), content_type="application/fhir+json", headers=reception
+    )
 
     examples = {}
     for path in sorted(folder.glob("UKCore-*")):

@@ -41,7 +41,10 @@ from tests.records.entries import concept
 
 
 @pytest.fixture
-def importer(client, gp):
+def importer(client, gp, receptionist):
+    """Reception registers the patient (a GP may not: register_patients); the GP's Bundles
+    then find them by NHS number and bring their record."""
+    FHIRClient(client, receptionist).post("", transaction())
     return FHIRClient(client, gp)
 
 

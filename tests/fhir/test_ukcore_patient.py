@@ -14,8 +14,9 @@ from tests.fhir.ukcore import NHS_NUMBER as PATIENT_NHS_NUMBER
 
 
 @pytest.fixture
-def importer(client, gp):
-    return FHIRClient(client, gp)
+def importer(client, receptionist):
+    """Patients come in by reception's Bundles (register_patients)."""
+    return FHIRClient(client, receptionist)
 
 
 def test_patient_round_trip_returns_every_extension_contact_and_language(api):
