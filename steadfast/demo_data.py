@@ -392,7 +392,7 @@ def set_demo_downtime_passphrase() -> str:
     try:
         continuity.check_downtime_passphrase(practice, passphrase)
     except continuity.PassphraseProblem:
-        continuity.set_downtime_passphrase(practice, passphrase, actor=None)
+        continuity.set_demo_downtime_passphrase(practice, passphrase)
     path = downtime_passphrase_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(passphrase + "\n")

@@ -27,6 +27,7 @@ from steadfast.appointments import services as appointments
 from steadfast.appointments.models import AppointmentStatus, CancelledBy
 from steadfast.audit import services as audit
 from steadfast.audit.models import Alert
+from steadfast.continuity import services as continuity
 from steadfast.errors import NotPermitted, RestrictedRecord
 from steadfast.patients import services as patients
 from steadfast.records import services as records
@@ -130,6 +131,11 @@ WRITES: dict[str, Write] = {
     "steadfast.audit.services.acknowledge_alert": Write(
         ("view_audit",), lambda w, u: audit.acknowledge_alert(w.alert, u), scope="practice"
     ),
+    "steadfast.continuity.services.set_downtime_passphrase": Write(
+        ("set_downtime_passphrase",),
+        lambda w, u: continuity.set_downtime_passphrase(w.practice, "kettle orchard lantern 7", u),
+        scope="practice",
+    ),
     f"{R}.services.save_consultation": Write(
         ("record_consultation",), lambda w, u: records.save_consultation(w.patient, u, _note())
     ),
@@ -212,6 +218,26 @@ NEEDS_NO_ROLE = {
     "steadfast.appointments.services.england_bank_holidays": "reads only",
     "steadfast.records.services.allergies_matching": "reads only",
     "steadfast.records.services.sniff_content_type": "reads only",
+    # Downtime packs: built and kept by the worker and the `continuity` command as the system
+    # (every pack on the audit trail); downloads and opens are audit entries of a read the
+    # page allowed (download_downtime_pack).
+    **{
+        f"steadfast.continuity.services.{name}": "the downtime pack's system work or its audit"
+        for name in (
+            "set_demo_downtime_passphrase",  # refuses any practice but the demo one
+            "given_passphrase",
+            "check_downtime_passphrase",
+            "build_pack",
+            "write_pack_pdf",
+            "write_atomically",
+            "pack_folder",
+            "stored_packs",
+            "latest_pack",
+            "store_pack",
+            "record_download",
+            "record_opens",
+        )
+    },
 }
 # Activities no service writes for: reading, or work that has no service yet.
 READ_ONLY_ACTIVITIES = {
@@ -224,6 +250,7 @@ READ_ONLY_ACTIVITIES = {
     "export",
     "manage_staff",  # staff accounts are kept in the Django admin for now
     "manage_rotas",  # rotas are set up with the demo loader for now (generate_slots above)
+    "download_downtime_pack",  # a read; its audit is record_download above
 }
 
 
@@ -330,3 +357,8 @@ def test_a_restricted_record_is_written_only_after_break_glass(world, name):
     if actor.role in ACTIVITIES["break_glass"]:
         audit.break_glass(actor, world.patient, "Patient at the desk")
         write.call(world, actor)
+
+
+def test_the_passphrase_set_without_a_manager_is_only_for_the_demo_practice(world):
+    with pytest.raises(ValueError):
+        continuity.set_demo_downtime_passphrase(world.practice, "kettle orchard lantern 7")

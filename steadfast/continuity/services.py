@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
+from steadfast.accounts.access import require
 from steadfast.audit.services import record
 from steadfast.continuity.models import DowntimePassphrase
 from steadfast.continuity.queries import PackContents, downtime_passphrase, pack_contents
@@ -49,6 +50,18 @@ class BuiltPack:
 
 def set_downtime_passphrase(practice: Practice, passphrase: str, actor) -> DowntimePassphrase:
     """Keep only a verifier (Django's password hasher): the passphrase itself is never stored."""
+    require(actor, "set_downtime_passphrase", practice_id=practice.pk)
+    return _keep_passphrase(practice, passphrase, actor)
+
+
+def set_demo_downtime_passphrase(practice: Practice, passphrase: str) -> DowntimePassphrase:
+    """The demo loader's passphrase for the demo practice, set by the system (no person)."""
+    if not practice.is_demo:
+        raise ValueError("Only the demo practice gets a passphrase without a practice manager.")
+    return _keep_passphrase(practice, passphrase, None)
+
+
+def _keep_passphrase(practice: Practice, passphrase: str, actor) -> DowntimePassphrase:
     with transaction.atomic():
         stored, _ = DowntimePassphrase.objects.update_or_create(
             practice=practice,

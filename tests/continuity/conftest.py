@@ -46,9 +46,7 @@ def clinic(db) -> Clinic:
     booked = PatientFactory(
         practice=practice, given_name="Imogen", family_name="Fairweather", phone="0113 496 0000"
     )
-    restricted = PatientFactory(
-        practice=practice, given_name="Quentin", family_name="Hollowell", is_sensitive=True
-    )
+    restricted = PatientFactory(practice=practice, given_name="Quentin", family_name="Hollowell")
     unbooked = PatientFactory(practice=practice, given_name="Winifred", family_name="Ashdown")
     deducted = PatientFactory(
         practice=practice,
@@ -97,7 +95,10 @@ def clinic(db) -> Clinic:
     ]:
         slot = SlotFactory(clinician=gp, start=london(tomorrow(), hour))
         appointments.book_appointment(slot.pk, patient, reception, reason=reason)
-    services.set_downtime_passphrase(practice, PASSPHRASE, actor=None)
+    restricted.is_sensitive = True  # restricted after booking (booking it now needs a reason)
+    restricted.save()
+    manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
+    services.set_downtime_passphrase(practice, PASSPHRASE, manager)
     return Clinic(practice, gp, reception, booked, restricted, unbooked, deducted)
 
 
