@@ -176,6 +176,21 @@ AXES_DISABLE_ACCESS_LOG = True  # successful logins go to the audit trail instea
 # host). AUDIT_ENABLED exists only so benchmarks/audit.py can measure what auditing costs.
 AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
 AUDIT_ENABLED = os.environ.get("STEADFAST_BENCHMARK_AUDIT_OFF") != "1"
+# Audit checkpoints (audit/checkpoints.py): each practice's chain head, signed, appended to a
+# file outside the database's folder every AUDIT_CHECKPOINT_EVERY entries and on the first entry
+# after AUDIT_CHECKPOINT_MINUTES (`steadfast audit-checkpoint` covers quiet chains), and copied
+# to syslog where its socket exists. Point the file at another disk or host's mount in
+# production, and make it append-only there (`chattr +a`). The signing key is derived from the
+# audit key unless AUDIT_CHECKPOINT_KEY is set.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints" / "checkpoints.log")
+)
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", "500"))
+AUDIT_CHECKPOINT_INTERVAL = timedelta(
+    minutes=float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "5"))
+)
+AUDIT_SYSLOG_ADDRESS = os.environ.get("AUDIT_SYSLOG_ADDRESS", "/dev/log")  # "" for none
 
 # Downtime packs (steadfast/continuity): `steadfast worker` builds one every PACK_EVERY_MINUTES
 # into PACK_DIR (a practice share or USB stick), keeping the newest PACK_KEEP. The worker gets the

@@ -15,9 +15,10 @@ import dj_database_url
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from django_scopes import scopes_disabled
 
+from steadfast.audit.append_only import drop_sqlite_triggers
 from steadfast.testing.postgres import PostgresUnavailable, ThrowawayPostgres
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -106,3 +107,25 @@ def _no_practice_scope():
     """Tests set up data across practices; HTTP requests still run in the user's own scope."""
     with scopes_disabled():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_of_this_test(settings, tmp_path):
+    """Each test has its own audit checkpoint file, and sends nothing to the machine's syslog."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints" / "checkpoints.log"
+    settings.AUDIT_SYSLOG_ADDRESS = ""
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_audit_triggers_out_of_the_flush(request, django_db_blocker):
+    """After a transactional test pytest-django empties every table, on SQLite with DELETE, which
+    the audit table's append-only triggers refuse: drop them just before. The flush sends
+    post_migrate, which puts them back (audit/append_only.py)."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional and connection.vendor == "sqlite":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            drop_sqlite_triggers(cursor)

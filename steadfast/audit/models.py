@@ -1,8 +1,10 @@
 """The audit trail: an append-only, hash-chained log of every access to patient data.
 
-Each entry carries an HMAC of its own content and of the previous entry's hash, so altering,
-inserting or deleting a row breaks the chain where it happened (`steadfast audit-verify`).
-On PostgreSQL a trigger also refuses UPDATE and DELETE on the table.
+Each practice has its own chain (entries of no practice go to the system chain). Each entry
+carries its place in its chain (`seq`) and an HMAC of its own content and of the previous entry's
+hash, so altering, inserting, deleting or reordering rows breaks the chain where it happened;
+signed checkpoints kept outside the database catch a chain cut short or wiped
+(`steadfast audit-verify`). A trigger refuses UPDATE and DELETE on the table.
 """
 
 from django.db import models
@@ -16,6 +18,8 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
+    chain = models.UUIDField(help_text="The practice's id, or the system chain's (all zeros)")
+    seq = models.BigIntegerField(help_text="Place in its chain: 1, 2, 3...")
     at = models.DateTimeField(default=timezone.now)
     user_id = models.BigIntegerField(null=True)
     username = models.CharField(max_length=150, blank=True)
@@ -36,18 +40,26 @@ class AuditEvent(models.Model):
             models.Index(fields=["practice_id", "at"], name="audit_practice_at"),
             models.Index(fields=["user_id", "at"], name="audit_user_at"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_one_entry_per_place")
+        ]
 
     def __str__(self) -> str:
         return f"AuditEvent {self.pk} {self.action}"
 
 
 class ChainHead(models.Model):
-    """One row: the newest entry's id and hash. Appending locks it, so entries chain in order,
-    and it lets audit-verify notice entries deleted from the end."""
+    """One row per chain: its newest entry, signed. Appending locks it, so a practice's entries
+    chain in order while other practices append beside it. `checkpoint_*` say when the chain
+    was last anchored outside the database (see audit/checkpoints.py)."""
 
+    chain = models.UUIDField(primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
     last_event_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
     signature = models.CharField(max_length=64)
+    checkpoint_seq = models.BigIntegerField(default=0)
+    checkpoint_at = models.DateTimeField(default=timezone.now)
 
 
 class BreakGlass(models.Model):

@@ -1,17 +1,35 @@
 """Writing to the audit trail, and the break-glass and alert records that go with it."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from steadfast.accounts.access import require
-from steadfast.audit.chain import CONTENT_FIELDS, GENESIS, entry_hash, head_signature
+from steadfast.audit import checkpoints
+from steadfast.audit.chain import (
+    CONTENT_FIELDS,
+    GENESIS,
+    chain_name,
+    chain_of,
+    entry_hash,
+    head_signature,
+)
+from steadfast.audit.checkpoints import Checkpoint
 from steadfast.audit.models import Alert, AuditEvent, BreakGlass, ChainHead, Outcome
 from steadfast.audit.origin import current_source
 
 BREAK_GLASS_LASTS = timedelta(hours=8)  # one working day, then the reason is asked again
+
+
+class ChainHeadMissing(RuntimeError):
+    """A chain has entries but no head row: someone deleted it. Appending would fork the chain,
+    so that practice's audited actions fail until a person has looked (audit-verify)."""
+
+
+class ChainHeadAltered(RuntimeError):
+    """A chain head's signature does not match it: it was edited in the database."""
 
 
 def record(
@@ -25,13 +43,14 @@ def record(
     username: str = "",
     read_only: bool = False,
 ) -> AuditEvent | None:
-    """Append one entry to the chain (in the caller's transaction when there is one).
+    """Append one entry to its practice's chain (in the caller's transaction when there is one).
 
     `read_only=True` marks the audit of a page view that changed nothing. On PostgreSQL its
     commit does not wait for the disk flush: a crash of the database server could lose the
     last fraction of a second of such entries (never a partial chain, the entry and the chain
     head commit together), and in exchange reading a record costs no disk wait. Entries for
-    changes commit with the change, fully durable.
+    changes commit with the change, fully durable. An append that falls due for a checkpoint
+    commits durably, then writes the checkpoint.
     """
     if not settings.AUDIT_ENABLED:
         return None
@@ -48,70 +67,153 @@ def record(
         source=current_source.get(),
         outcome=outcome,
     )
+    event.chain = chain_of(event.practice_id)
     quick_commit = read_only and not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            _append_postgres(event, quick_commit)
+            due = _append_postgres(event, quick_commit)
         else:
-            _append(event)
+            due = _append(event)
+        if due is not None:
+            transaction.on_commit(_checkpoint_after_commit(due), robust=True)
     return event
 
 
-def _seal(event: AuditEvent, prev_hash: str) -> None:
+def _checkpoint_after_commit(checkpoint: Checkpoint):
+    """What writes the checkpoint once the entry it names has committed (never before: a
+    rolled-back entry must not be checkpointed). A failure is logged; the entry stands."""
+
+    def write_audit_checkpoint() -> None:
+        checkpoints.write([checkpoint])
+
+    return write_audit_checkpoint
+
+
+def _seal(event: AuditEvent, seq: int, prev_hash: str) -> None:
+    event.seq = seq
     event.prev_hash = prev_hash
     event.hash = entry_hash(*(getattr(event, f) for f in CONTENT_FIELDS))
 
 
-def _head_for_update() -> ChainHead:
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # the first entries ever: many may race to start the chain
-        ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS, "signature": ""})
-        head = ChainHead.objects.select_for_update().get(pk=1)
+def _checkpoint_due(seq: int, checkpoint_seq: int, checkpoint_at: datetime, now: datetime) -> bool:
+    """Every AUDIT_CHECKPOINT_EVERY entries, and on the first entry after AUDIT_CHECKPOINT_INTERVAL
+    (or after a checkpoint time in the future: a clock set back, or a head row tampered with)."""
+    age = now - checkpoint_at
+    return (
+        checkpoint_seq == 0
+        or seq - checkpoint_seq >= settings.AUDIT_CHECKPOINT_EVERY
+        or not timedelta(0) <= age < settings.AUDIT_CHECKPOINT_INTERVAL
+    )
+
+
+def _head_for_update(chain) -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is None:  # a chain's first entries: many may race to start it
+        _, started = ChainHead.objects.get_or_create(
+            chain=chain,
+            defaults={"last_hash": GENESIS, "signature": head_signature(chain, 0, 0, GENESIS)},
+        )
+        # Entries are only ever written under their head, so a chain started here that already
+        # has entries had its head deleted.
+        if started and AuditEvent.objects.filter(chain=chain).exists():
+            raise ChainHeadMissing(
+                f"the audit chain head of {chain_name(chain)} is missing although the chain has"
+                " entries: run `steadfast audit-verify`"
+            )
+        head = ChainHead.objects.select_for_update().get(chain=chain)
     return head
 
 
-def _append(event: AuditEvent) -> None:
-    head = _head_for_update()
-    _seal(event, head.last_hash)
+def _append(event: AuditEvent) -> Checkpoint | None:
+    head = _head_for_update(event.chain)
+    seq = head.last_seq + 1
+    _seal(event, seq, head.last_hash)
     event.save()
-    head.last_event_id, head.last_hash = event.pk, event.hash
-    head.signature = head_signature(event.pk, event.hash)
-    head.save(update_fields=["last_event_id", "last_hash", "signature"])
+    head.last_seq, head.last_event_id, head.last_hash = seq, event.pk, event.hash
+    head.signature = head_signature(event.chain, seq, event.pk, event.hash)
+    due = _checkpoint_due(seq, head.checkpoint_seq, head.checkpoint_at, event.at)
+    if due:
+        head.checkpoint_seq, head.checkpoint_at = seq, event.at
+    head.save()
+    return Checkpoint.of_head(head) if due else None
 
 
 _LOCK_HEAD_SQL = (
-    "SELECT last_hash, nextval(pg_get_serial_sequence('audit_auditevent', 'id')){also}"
-    " FROM audit_chainhead WHERE id = 1 FOR UPDATE"
+    "SELECT last_seq, last_hash, checkpoint_seq, checkpoint_at,"
+    " nextval(pg_get_serial_sequence('audit_auditevent', 'id')){also}"
+    " FROM audit_chainhead WHERE chain = %s FOR UPDATE"
 )
 _QUICK_COMMIT = ", set_config('synchronous_commit', 'off', true)"
+_DURABLE_COMMIT = "SELECT set_config('synchronous_commit', 'on', true)"
 _APPEND_SQL = (
     "WITH entry AS (INSERT INTO audit_auditevent (id, {columns}, hash) VALUES (%s, {values}, %s))"
-    " UPDATE audit_chainhead SET last_event_id = %s, last_hash = %s, signature = %s WHERE id = 1"
+    " UPDATE audit_chainhead SET last_seq = %s, last_event_id = %s, last_hash = %s,"
+    " signature = %s, checkpoint_seq = %s, checkpoint_at = %s WHERE chain = %s"
 ).format(columns=", ".join(CONTENT_FIELDS), values=", ".join(["%s"] * len(CONTENT_FIELDS)))
 
 
-def _append_postgres(event: AuditEvent, quick_commit: bool) -> None:
-    """The same append in two statements (lock the head and take the entry's id; insert the
-    entry and move the head together), as every audited page view pays for it.
+def _append_postgres(event: AuditEvent, quick_commit: bool) -> Checkpoint | None:
+    """The same append in two statements (lock the practice's head and take the entry's id;
+    insert the entry and move the head together), as every audited page view pays for it.
 
     `quick_commit`: the audit of a page view that changed nothing commits without waiting for
-    the disk flush (see `record`).
+    the disk flush (see `record`), unless it is due for a checkpoint: a checkpoint must never
+    name an entry a crash could still take back.
     """
     lock_head = _LOCK_HEAD_SQL.format(also=_QUICK_COMMIT if quick_commit else "")
     with connection.cursor() as cursor:
-        cursor.execute(lock_head)
+        cursor.execute(lock_head, [event.chain])
         row = cursor.fetchone()
         if row is None:
-            _head_for_update()
-            cursor.execute(lock_head)
+            _head_for_update(event.chain)
+            cursor.execute(lock_head, [event.chain])
             row = cursor.fetchone()
-        prev_hash, event.pk = row[:2]
-        _seal(event, prev_hash)
+        last_seq, prev_hash, checkpoint_seq, checkpoint_at, event.pk = row[:5]
+        seq = last_seq + 1
+        _seal(event, seq, prev_hash)
+        due = _checkpoint_due(seq, checkpoint_seq, checkpoint_at, event.at)
+        if due:
+            checkpoint_seq, checkpoint_at = seq, event.at
+            if quick_commit:
+                cursor.execute(_DURABLE_COMMIT)
         content = [getattr(event, f) for f in CONTENT_FIELDS]
-        signature = head_signature(event.pk, event.hash)
+        signature = head_signature(event.chain, seq, event.pk, event.hash)
+        moved = (checkpoint_seq, checkpoint_at, event.chain)
         cursor.execute(
-            _APPEND_SQL, [event.pk, *content, event.hash, event.pk, event.hash, signature]
+            _APPEND_SQL,
+            [event.pk, *content, event.hash, seq, event.pk, event.hash, signature, *moved],
         )
+    if not due:
+        return None
+    return Checkpoint.new(event.chain, seq, event.pk, event.hash)
+
+
+def checkpoint_chains(*, every_chain: bool = False) -> list[Checkpoint]:
+    """Checkpoint each chain that has grown since its last checkpoint (all, with `every_chain`:
+    after the checkpoint file was rotated). The commit is durable, so every entry a checkpoint
+    names is on disk before the checkpoint is written."""
+    now = timezone.now()
+    with transaction.atomic():
+        heads = ChainHead.objects.select_for_update().filter(last_seq__gt=0).order_by("chain")
+        due = [h for h in heads if every_chain or h.last_seq != h.checkpoint_seq]
+        forged = [h for h in due if not _genuine(h)]
+        if forged:
+            raise ChainHeadAltered(
+                "refusing to checkpoint altered chain heads ("
+                + ", ".join(chain_name(h.chain) for h in forged)
+                + "): run `steadfast audit-verify`"
+            )
+        for head in due:
+            head.checkpoint_seq, head.checkpoint_at = head.last_seq, now
+        ChainHead.objects.bulk_update(due, ["checkpoint_seq", "checkpoint_at"])
+    written = [Checkpoint.of_head(head) for head in due]
+    checkpoints.write(written)
+    return written
+
+
+def _genuine(head: ChainHead) -> bool:
+    expected = head_signature(head.chain, head.last_seq, head.last_event_id, head.last_hash)
+    return head.signature == expected
 
 
 def break_glass(user, patient, reason: str) -> BreakGlass:
