@@ -234,17 +234,18 @@ def sign_in(practice: RushPractice, count: int) -> list[str]:
     return keys
 
 
-def ensure_chain_head() -> None:
-    """The SQL reference appends to the audit chain, which needs its head row."""
+def ensure_chain_head(practice_id: str) -> None:
+    """The SQL reference appends to the practice's audit chain, which needs its head row."""
     import psycopg
 
-    from steadfast.audit.chain import GENESIS
+    from steadfast.audit.chain import GENESIS, head_signature
 
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         conn.execute(
-            "INSERT INTO audit_chainhead (id, last_event_id, last_hash, signature)"
-            " VALUES (1, 0, %s, '') ON CONFLICT (id) DO NOTHING",
-            (GENESIS,),
+            "INSERT INTO audit_chainhead (chain, last_seq, last_event_id, last_hash, signature,"
+            " checkpoint_seq, checkpoint_at) VALUES (%s, 0, 0, %s, %s, 0, now())"
+            " ON CONFLICT (chain) DO NOTHING",
+            (practice_id, GENESIS, head_signature(practice_id, 0, 0, GENESIS)),
         )
 
 
@@ -456,26 +457,31 @@ def sql_reference(practice: RushPractice, connections: int) -> float:
                 " VALUES (%s, %s, %s, %s, 'booked', 'Cough', %s, %s, %s, %s, '', '', '', 1)",
                 (appointment_id, practice_id, slot_id, patient_id, user_id, now, now, now),
             )
-            # The audit entry, chained as steadfast.audit.services.record chains it.
-            (prev,) = conn.execute(
-                "SELECT last_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE"
+            # The audit entry, chained as steadfast.audit.services.record chains it (the
+            # checkpoint every few hundred entries left out: it is written after commit).
+            last_seq, prev, event_id = conn.execute(
+                "SELECT last_seq, last_hash,"
+                " nextval(pg_get_serial_sequence('audit_auditevent', 'id'))"
+                " FROM audit_chainhead WHERE chain = %s FOR UPDATE",
+                (practice_id,),
             ).fetchone()
             entry = (
-                *(datetime.now().astimezone(), user_id, username, "receptionist"),
-                *(practice_id, patient_id, "appointment_booked", f"appointment {appointment_id}"),
-                *("127.0.0.1", "allowed", prev),
+                *(practice_id, last_seq + 1, datetime.now().astimezone(), user_id, username),
+                *("receptionist", practice_id, patient_id, "appointment_booked"),
+                *(f"appointment {appointment_id}", "127.0.0.1", "allowed", prev),
             )
             digest = entry_hash(*entry)
-            (event_id,) = conn.execute(
-                "INSERT INTO audit_auditevent (at, user_id, username, role, practice_id,"
-                " patient_id, action, detail, source, outcome, prev_hash, hash)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (*entry, digest),
-            ).fetchone()
             conn.execute(
-                "UPDATE audit_chainhead SET last_event_id = %s, last_hash = %s, signature = %s"
-                " WHERE id = 1",
-                (event_id, digest, head_signature(event_id, digest)),
+                "WITH entry AS (INSERT INTO audit_auditevent (id, chain, seq, at, user_id,"
+                " username, role, practice_id, patient_id, action, detail, source, outcome,"
+                " prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s)) UPDATE audit_chainhead SET last_seq = %s, last_event_id = %s,"
+                " last_hash = %s, signature = %s WHERE chain = %s",
+                (
+                    *(event_id, *entry, digest, last_seq + 1, event_id, digest),
+                    head_signature(practice_id, last_seq + 1, event_id, digest),
+                    practice_id,
+                ),
             )
             conn.execute(
                 "INSERT INTO appointments_appointmentevent (id, appointment_id, from_status,"
@@ -532,7 +538,7 @@ def main() -> None:
 
         django.setup()
         practice = build_practice()
-        ensure_chain_head()
+        ensure_chain_head(practice.id)
         session_keys = sign_in(practice, CLIENTS)
         print(
             f"  practice {practice.ods_code}: {SLOTS} slots released on {practice.day},"
