@@ -59,36 +59,13 @@ def key() -> bytes:
     )
 
 
-def canonical(
-    chain,
-    seq,
-    at,
-    user_id,
-    username,
-    role,
-    practice_id,
-    patient_id,
-    action,
-    detail,
-    source,
-    outcome,
-    prev_hash,
-) -> str:
-    values = (
-        user_id,
-        username,
-        role,
-        practice_id,
-        patient_id,
-        action,
-        detail,
-        source,
-        outcome,
-        prev_hash,
-    )
+def canonical(chain, seq, at, *rest) -> str:
+    """One entry's content as the text its HMAC covers: CONTENT_FIELDS, in order."""
+    if len(rest) != len(CONTENT_FIELDS) - 3:
+        raise TypeError(f"canonical() takes the {len(CONTENT_FIELDS)} CONTENT_FIELDS")
     return SEPARATOR.join(
         [str(chain), str(seq), at.astimezone(UTC).isoformat(timespec="microseconds")]
-        + ["" if v is None else str(v) for v in values]
+        + ["" if v is None else str(v) for v in rest]
     )
 
 
