@@ -33,6 +33,11 @@ JOBS: list[PeriodicJob] = [
         "steadfast.continuity.jobs.build_downtime_packs",
         lambda: settings.PACK_EVERY_MINUTES,
     ),
+    PeriodicJob(
+        "audit-checkpoint",  # anchors quiet audit chains too (steadfast/audit/checkpoints.py)
+        "steadfast.audit.services.checkpoint_chains",
+        lambda: settings.AUDIT_CHECKPOINT_INTERVAL.total_seconds() / 60,
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import steadfast.settings as configured
+from steadfast import jobs
 from steadfast.audit import checkpoints
 from steadfast.audit.models import ChainHead
 from steadfast.audit.services import record
@@ -94,6 +95,15 @@ def test_the_command_checkpoints_chains_that_grew_and_all_of_them_on_request(pra
     assert (checkpointed(quiet), checkpointed(busy)) == ([1], [1, 2])
     call_command("audit-checkpoint", "--all", stdout=io.StringIO())
     assert (checkpointed(quiet), checkpointed(busy)) == ([1, 1], [1, 2, 2])
+
+
+def test_the_worker_checkpoints_the_chains_every_few_minutes(settings, practice):
+    settings.AUDIT_CHECKPOINT_INTERVAL = timedelta(minutes=4)
+    assert jobs.scheduler().get_job("audit-checkpoint").trigger.interval == timedelta(minutes=4)
+    record("test_entry", practice_id=practice.pk)
+    record("test_entry", practice_id=practice.pk)
+    call_command("worker", "--once", stdout=io.StringIO())
+    assert checkpointed(practice) == [1, 2]
 
 
 def test_the_command_refuses_to_checkpoint_an_altered_head(practice):
