@@ -207,6 +207,10 @@ WRITES: dict[str, Write] = {
 # Public functions of services modules that need no role, and why.
 NEEDS_NO_ROLE = {
     "steadfast.audit.services.record": "the audit trail itself: refusals are written with it",
+    "steadfast.audit.services.checkpoint_chains": (
+        "no patient data: anchors the audit chains outside the database, run by the scheduler"
+        " and `steadfast audit-checkpoint`, never from a page or the API"
+    ),
     "steadfast.accounts.services.sign_out_everywhere": "a person's own sessions",
     "steadfast.accounts.services.authenticator_to_set_up": "a person's own second factor",
     "steadfast.accounts.services.check_code": "a person's own second factor",
