@@ -12,6 +12,7 @@ from jinja2 import ChainableUndefined, Environment
 
 from steadfast.accounts.access import can
 from steadfast.audit.queries import open_alert_count
+from steadfast.continuity.node.mode import practice_copy_banner
 from steadfast.patients.nhs_numbers import format_nhs_number
 from steadfast.records.queries import record_banner
 
@@ -64,6 +65,7 @@ def environment(**options: Any) -> Environment:
         static=static,
         can=can,
         open_alert_count=open_alert_count,
+        practice_copy_banner=practice_copy_banner,
         record_banner=record_banner,
         get_messages=messages.get_messages,
         csrf_token_value=get_token,

@@ -21,12 +21,19 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
+# A practice node (steadfast/continuity/node): a read-only copy of one practice that follows the
+# central server. Its var directory holds patient data and credential hashes: it is made 0700,
+# and belongs on an encrypted disk (docs/practice-node.md).
+NODE_MODE = _env_flag("STEADFAST_NODE")
+NODE_FOLLOW_SECONDS = float(os.environ.get("STEADFAST_NODE_FOLLOW_SECONDS", 3))
+
+
 def _secret_key() -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        VAR_DIR.mkdir(mode=0o700 if NODE_MODE else 0o777, parents=True, exist_ok=True)
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
@@ -54,6 +61,7 @@ INSTALLED_APPS = [
     "steadfast.records",
     "steadfast.fhir",
     "steadfast.continuity",
+    "steadfast.continuity.node",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +75,7 @@ MIDDLEWARE = [
     "steadfast.accounts.access.PracticeScopeMiddleware",
     "steadfast.audit.origin.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "steadfast.continuity.node.mode.ReadOnlyNodeMiddleware",
     "steadfast.accounts.middleware.IdleTimeoutMiddleware",
     "steadfast.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

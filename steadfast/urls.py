@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("steadfast.audit.urls")),
     path("record/", include("steadfast.records.urls")),
     path("continuity/", include("steadfast.continuity.urls")),
+    path("node/", include("steadfast.continuity.node.urls")),
     path("fhir/", fhir_api.urls),
 ]
 

@@ -19,6 +19,8 @@ from steadfast.errors import NotPermitted, RestrictedRecord
 R = Role
 FRONT_DESK = frozenset({R.RECEPTIONIST, R.GP, R.NURSE, R.HCA, R.PRACTICE_MANAGER})
 CLINICAL = frozenset({R.GP, R.NURSE, R.HCA})
+# A practice node's token (steadfast/continuity/node): a machine, never a member of staff.
+NODE_ROLE = "practice_node"
 
 # Activity: (who may, what it means). The roles page shows this table as it stands.
 ACTIVITY_TABLE: dict[str, tuple[frozenset[str], str]] = {
@@ -49,6 +51,14 @@ ACTIVITY_TABLE: dict[str, tuple[frozenset[str], str]] = {
     "set_downtime_passphrase": (
         frozenset({R.PRACTICE_MANAGER}),
         "Set the passphrase that opens the practice's downtime packs",
+    ),
+    "manage_practice_nodes": (
+        frozenset({R.PRACTICE_MANAGER}),
+        "See the practice's node tokens and revoke them",
+    ),
+    "follow_practice": (
+        frozenset({NODE_ROLE}),
+        "Follow every change to the practice's data: a practice node's token, never a person",
     ),
 }
 ACTIVITIES: dict[str, frozenset[str]] = {name: roles for name, (roles, _) in ACTIVITY_TABLE.items()}

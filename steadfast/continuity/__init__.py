@@ -1,0 +1,1 @@
+"""Continuity: keeping care going when the central system or the network fails."""

@@ -10,6 +10,7 @@ from steadfast.fhir.errors import FHIRError, install_handlers
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.resources import (
     appointment,
+    history,
     organization,
     patient,
     practitioner,
@@ -41,7 +42,16 @@ def metadata(request: HttpRequest):
     return fhir_response(capability_statement(base_url(request)))
 
 
-for module in (organization, practitioner, patient, scheduling, appointment, record, transaction):
+for module in (
+    organization,
+    practitioner,
+    patient,
+    scheduling,
+    appointment,
+    record,
+    transaction,
+    history,
+):
     api.add_router("", module.router)
 api.add_router("", public)
 

@@ -34,7 +34,10 @@ def user_for_token(token: str):
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token: str):
-        user = user_for_token(token.strip())
+        from steadfast.continuity.node.tokens import is_node_token, principal_for
+
+        token = token.strip()
+        user = principal_for(token) if is_node_token(token) else user_for_token(token)
         if user is not None:
             request.user = user  # what the access checks and the audit trail read
         return user

@@ -165,7 +165,13 @@ def capability_statement(base: str) -> dict:
                         + f"{NHS_NUMBER}|<NHS number>); a Medication only as referred to by a"
                         " MedicationRequest. Entered-in-error, refuted, not-done and cancelled"
                         " entries are refused.",
-                    }
+                    },
+                    {
+                        "code": "history-system",
+                        "documentation": "GET /fhir/_history: every change to the practice's"
+                        " data in commit order, for a practice node's token only; follow the"
+                        " next link (an opaque cursor).",
+                    },
                 ],
             }
         ],

@@ -8,14 +8,30 @@ from django.http import HttpResponse
 FHIR_JSON = "application/fhir+json"
 
 
+_EMPTY = (None, "", [], {})
+
+
 def compact(value):
-    """Drop empty values: FHIR JSON forbids empty strings, arrays and objects, and nulls."""
+    """Drop empty values: FHIR JSON forbids empty strings, arrays and objects, and nulls.
+
+    Loops rather than generators: a history page compacts a thousand resources.
+    """
     if isinstance(value, dict):
-        pairs = ((k, compact(v)) for k, v in value.items())
-        return {k: v for k, v in pairs if v not in (None, "", [], {})}
+        kept = {}
+        for key, item in value.items():
+            if isinstance(item, dict | list | tuple):
+                item = compact(item)
+            if item not in _EMPTY:
+                kept[key] = item
+        return kept
     if isinstance(value, list | tuple):
-        items = (compact(v) for v in value)
-        return [v for v in items if v not in (None, "", [], {})]
+        kept = []
+        for item in value:
+            if isinstance(item, dict | list | tuple):
+                item = compact(item)
+            if item not in _EMPTY:
+                kept.append(item)
+        return kept
     return value
 
 

@@ -42,6 +42,7 @@ def world(db):
     ids = {
         **{resource_type: entry.pk for resource_type, entry in entries.items()},
         "Bundle": "import",
+        "_history": "history",  # system history: a practice node's token only
         "Patient": patient.pk,
         "Appointment": booked.pk,
         "Slot": booked.slot_id,

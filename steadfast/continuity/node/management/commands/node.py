@@ -1,0 +1,107 @@
+"""`steadfast node init|follow|status`: run this installation as a practice node.
+
+Needs STEADFAST_NODE=1, and STEADFAST_VAR_DIR naming the node's own directory (made 0700; put
+it on an encrypted disk). The node keeps its copy in SQLite there.
+"""
+
+import os
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+
+from steadfast.continuity.node.follow import FollowError, follow_once
+from steadfast.continuity.node.models import FollowerState
+from steadfast.continuity.node.queries import follower_state
+
+
+def _when(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%d %b %Y %H:%M:%S") if value else "never"
+
+
+class Command(BaseCommand):
+    help = "Practice node: init (first copy), follow (keep it current), status."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True, metavar="init|follow|status")
+        init = commands.add_parser("init", help="create the node's database and take the copy")
+        init.add_argument("--upstream", required=True, help="the central server, https://...")
+        init.add_argument("--token", required=True, help="from `steadfast continuity node-token`")
+        follow = commands.add_parser("follow", help="apply the central server's changes")
+        follow.add_argument("--once", action="store_true", help="one pass, then stop")
+        commands.add_parser("status", help="upstream, last change applied, lag, last error")
+
+    def handle(self, *args, action, **options):
+        if not settings.NODE_MODE:
+            raise CommandError("This is not a practice node: set STEADFAST_NODE=1 (see docs).")
+        if connection.vendor != "sqlite":
+            raise CommandError("A practice node keeps its copy in SQLite: unset DATABASE_URL.")
+        getattr(self, f"_{action}")(**options)
+
+    def _init(self, upstream: str, token: str, **options):
+        var = settings.VAR_DIR
+        var.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(var, 0o700)  # patient data and credential hashes: the node's user only
+        call_command("migrate", interactive=False, verbosity=0)
+        if FollowerState.objects.exists():
+            raise CommandError("This node is set up already: run `steadfast node follow`.")
+        state = FollowerState.objects.create(upstream=upstream.rstrip("/"), token=token.strip())
+        try:
+            result = follow_once(state)
+        except FollowError as exc:
+            raise CommandError(
+                f"The first copy failed: {exc}. Run `steadfast node follow`."
+            ) from exc
+        state.refresh_from_db()
+        self.stdout.write(
+            f"Copied {state.practice} in {result.seconds:.1f} s: {result.changes} changes, "
+            f"{result.staff or 0} staff accounts, into {var} (keep it on an encrypted disk)."
+        )
+
+    def _follow(self, once: bool, **options):
+        state = follower_state()
+        if state is None:
+            raise CommandError("Run `steadfast node init --upstream URL --token TOKEN` first.")
+        while True:
+            try:
+                result = follow_once(state)
+                if once or result.changes:
+                    self.stdout.write(f"{result.changes} changes in {result.seconds:.2f} s")
+            except FollowError as exc:
+                if once:
+                    raise CommandError(str(exc)) from exc
+                self.stderr.write(f"follow: {exc}")
+            if once:
+                return
+            self.stdout.flush()
+            time.sleep(settings.NODE_FOLLOW_SECONDS)
+            state.refresh_from_db()
+
+    def _status(self, **options):
+        state = follower_state()
+        if state is None:
+            raise CommandError("This node is not set up: run `steadfast node init`.")
+        lag = (
+            f"{(timezone.now() - state.caught_up_at).total_seconds():.0f}"
+            if state.caught_up_at
+            else "unknown"
+        )
+        last_change = state.last_change or "none yet"
+        self.stdout.write(
+            "\n".join(
+                [
+                    f"upstream: {state.upstream}",
+                    f"practice: {state.practice or 'not copied yet'}",
+                    f"changes applied: {state.changes_applied}",
+                    f"last change applied: {last_change} (changed {_when(state.last_change_at)})",
+                    f"caught up at: {_when(state.caught_up_at)}",
+                    f"lag_s: {lag}",
+                    f"last error: {state.last_error or 'none'}"
+                    + (f" ({_when(state.last_error_at)})" if state.last_error else ""),
+                ]
+            )
+        )
