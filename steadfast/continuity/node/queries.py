@@ -13,3 +13,7 @@ def node_tokens(practice) -> list[NodeToken]:
 
 def follower_state() -> FollowerState | None:
     return FollowerState.objects.select_related("practice").first()
+
+
+def node_token(practice, token_id) -> NodeToken | None:
+    return NodeToken.objects.filter(practice=practice, pk=token_id).first()

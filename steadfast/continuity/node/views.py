@@ -1,14 +1,13 @@
 """The node-only staff endpoint (central server), and the managers' page of node tokens."""
 
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from steadfast.accounts.access import can, requires
 from steadfast.audit import services as audit
 from steadfast.continuity.node import queries
-from steadfast.continuity.node.models import NodeToken
 from steadfast.continuity.node.staff import staff_etag, staff_export
 from steadfast.continuity.node.tokens import is_node_token, principal_for, revoke_node_token
 
@@ -51,7 +50,9 @@ def tokens(request):
 @require_POST
 @requires("manage_practice_nodes")
 def revoke(request, token_id):
-    token = get_object_or_404(NodeToken, pk=token_id, practice_id=request.user.practice_id)
+    token = queries.node_token(request.user.practice, token_id)
+    if token is None:
+        raise Http404("No such node token")
     revoke_node_token(token, by=request.user)
     messages.success(request, f"The token of {token.name} is revoked: that node stops at once.")
     return redirect("node:tokens")
