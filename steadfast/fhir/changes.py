@@ -83,6 +83,7 @@ NOT_SERVED = frozenset(
         "records.PatientFlag",
         "records.Problem_consultations",
         "records.Concept",  # reference data: every installation loads its own
+        "records.CodeMapping",
     }
 )
 

@@ -214,7 +214,7 @@ def _event_extension(e: AppointmentEvent) -> dict:
 def _build_appointment(a: Appointment, request) -> list[dict]:
     resource = appointment_resource(a)
     events = [_event_extension(e) for e in a.events.all()]
-    resource.setdefault("extension", []).extend(events)
+    resource["extension"] = [*(resource.get("extension") or []), *events]
     return [resource]
 
 
@@ -329,7 +329,7 @@ def _one(builder: Callable) -> Callable:
     return lambda row, request: [builder(row, request)]
 
 
-ENTRY_STORED = ("recorded_at", "retrospective")
+ENTRY_STORED = ("recorded_at", "retrospective", "as_received")
 
 REPLICATED: dict[str, Replicated] = {
     r.resource_type: r
@@ -348,7 +348,13 @@ REPLICATED: dict[str, Replicated] = {
             Patient,
             _build_patient,
             _parse_patient,
-            stored=("registration_status", "registered_on", "is_sensitive", "recorded_at"),
+            stored=(
+                "registration_status",
+                "registered_on",
+                "is_sensitive",
+                "recorded_at",
+                "uk_core",
+            ),
         ),
         Replicated(
             "Slot",
@@ -392,7 +398,14 @@ REPLICATED: dict[str, Replicated] = {
             Problem,
             _one(condition),
             _parse_condition,
-            stored=("occurred_at", "retrospective", "concept", "status", "significance"),
+            stored=(
+                "occurred_at",
+                "retrospective",
+                "as_received",
+                "concept",
+                "status",
+                "significance",
+            ),
             related=("concept",),
         ),
         Replicated(
@@ -400,7 +413,16 @@ REPLICATED: dict[str, Replicated] = {
             Allergy,
             _one(allergy_intolerance),
             _parse_allergy,
-            stored=("retrospective", "substance", "reaction", "severity", "certainty", "note"),
+            stored=(
+                "retrospective",
+                "as_received",
+                "substance",
+                "reaction",
+                "reaction_text",
+                "severity",
+                "certainty",
+                "note",
+            ),
             related=("substance", "reaction"),
         ),
         Replicated(
@@ -430,7 +452,16 @@ REPLICATED: dict[str, Replicated] = {
             Observation,
             _one(observation),
             _parse_observation,
-            stored=("retrospective", "kind", "concept", "value", "value2", "unit", "derived"),
+            stored=(
+                "retrospective",
+                "as_received",
+                "kind",
+                "concept",
+                "value",
+                "value2",
+                "unit",
+                "derived",
+            ),
             related=("concept",),
         ),
         Replicated(
@@ -438,7 +469,7 @@ REPLICATED: dict[str, Replicated] = {
             Immunisation,
             _one(immunization),
             _parse_immunization,
-            stored=("vaccine",),
+            stored=("vaccine", "as_received"),
             related=("vaccine",),
         ),
         Replicated(
@@ -446,7 +477,7 @@ REPLICATED: dict[str, Replicated] = {
             Document,
             _one(document_reference),
             _parse_document,
-            stored=("retrospective", "kind", "sha256", "content"),
+            stored=("retrospective", "as_received", "kind", "sha256", "content"),
         ),
     )
 }

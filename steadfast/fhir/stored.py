@@ -3,10 +3,12 @@ view of it, so a follower (a practice node) can keep exactly what Steadfast keep
 
 Each sub-extension is named after the field it holds and typed as FHIR types it: valueString,
 valueDateTime, valueBoolean, valueCoding for a SNOMED CT or dm+d concept, and so on. Empty
-values are left out (FHIR JSON has no empty strings), so a missing one reads back as empty.
+values are left out (FHIR JSON has no empty strings), so a missing one reads back as the field's
+default. JSON fields (details kept as another system sent them) travel as their JSON text.
 """
 
 import base64
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -47,6 +49,8 @@ def _typed(row: models.Model, field: models.Field) -> dict | None:
         return {"valueDecimal": number(value)}
     if isinstance(field, models.IntegerField):
         return {"valueInteger": int(value)}
+    if isinstance(field, models.JSONField):
+        return {"valueString": json.dumps(value, sort_keys=True)} if value else None
     if isinstance(field, models.BinaryField):
         return {"valueBase64Binary": base64.b64encode(bytes(value)).decode("ascii")}
     return {"valueString": str(value)}
@@ -62,7 +66,7 @@ def stored_extension(row: models.Model, names: tuple[str, ...]) -> dict:
 
 
 def with_stored(resource: dict, row: models.Model, names: tuple[str, ...]) -> dict:
-    resource.setdefault("extension", []).append(stored_extension(row, names))
+    resource["extension"] = [*(resource.get("extension") or []), stored_extension(row, names)]
     return resource
 
 
@@ -78,6 +82,8 @@ def _python(field: models.Field, sub: dict, concept_for) -> Any:
         return Decimal(str(sub["valueDecimal"]))
     if "valueBase64Binary" in sub:
         return base64.b64decode(sub["valueBase64Binary"])
+    if "valueString" in sub and isinstance(field, models.JSONField):
+        return json.loads(sub["valueString"])
     if "valueString" in sub and isinstance(field, models.ForeignKey):
         return field.target_field.to_python(sub["valueString"])
     for key in ("valueBoolean", "valueInteger", "valueString"):
@@ -99,7 +105,6 @@ def read_stored(resource: dict, model: type[models.Model], names: tuple[str, ...
         if name in given:
             value = _python(field, given[name], concept_for)
             values[field.attname] = value.pk if isinstance(value, models.Model) else value
-        else:
-            empty_text = isinstance(field, models.CharField | models.TextField)
-            values[field.attname] = "" if empty_text and not field.null else None
+        else:  # left out because empty
+            values[field.attname] = field.get_default()
     return values
