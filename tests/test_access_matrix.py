@@ -13,6 +13,7 @@ from steadfast.accounts.access import ACTIVITIES
 from steadfast.accounts.models import Role
 from steadfast.appointments import services as appointments
 from steadfast.audit.models import Alert
+from steadfast.continuity.node.tokens import issue_node_token
 from tests.factories import (
     GPFactory,
     PatientFactory,
@@ -58,9 +59,13 @@ def routes(patterns=None, namespace="") -> list[tuple[str, object]]:
 
 
 # The FHIR API answers with OperationOutcomes (401, not a redirect to the login page): its own
-# matrix, from the same activity table, is tests/fhir/test_access.py.
+# matrix, from the same activity table, is tests/fhir/test_access.py. A practice node's staff
+# endpoint answers a node token only, never a person (tests/continuity/test_node_tokens.py).
+MACHINE_ONLY = {"node:staff"}
 PROTECTED = [
-    (name, p) for name, p in routes() if name not in PUBLIC and not name.startswith("fhir:")
+    (name, p)
+    for name, p in routes()
+    if name not in PUBLIC | MACHINE_ONLY and not name.startswith("fhir:")
 ]
 
 
@@ -79,6 +84,7 @@ def world(db):
     booked = appointments.book_appointment(slot.pk, patient, gp)
     alert = Alert.objects.create(practice=practice, patient=patient, user=gp, reason="test")
     record = record_entries(patient, gp)
+    node_token, _ = issue_node_token(practice, "matrix")
     return {
         "practice": practice,
         "kwargs": {
@@ -86,6 +92,7 @@ def world(db):
             "slot_id": SlotFactory(clinician=gp).pk,
             "patient_id": patient.pk,
             "alert_id": alert.pk,
+            "token_id": node_token.pk,
             **record,
         },
     }

@@ -29,8 +29,11 @@ def test_capability_statement_lists_exactly_the_routes(client):
             listed.add((method, f"/fhir/{resource['type']}{suffix}"))
         for operation in resource.get("operation", []):
             listed.add(("GET", f"/fhir/{resource['type']}/{{resource_id}}/${operation['name']}"))
-    if any(i["code"] == "transaction" for i in statement["rest"][0].get("interaction", [])):
+    system = {i["code"] for i in statement["rest"][0].get("interaction", [])}
+    if "transaction" in system:
         listed.add(("POST", "/fhir/"))
+    if "history-system" in system:
+        listed.add(("GET", "/fhir/_history"))
     resource_routes = _routes() - {("GET", "/fhir/metadata")}
     assert listed == resource_routes
 

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 from uuid import UUID
@@ -183,6 +184,15 @@ def _next_link(bundle: dict, upstream: str) -> str:
     raise FollowError("the history page has no next link")
 
 
+def _history_page(url: str, token: str) -> tuple:
+    """(when it was asked, the Bundle)."""
+    asked_at = timezone.now()
+    bundle = _json(_get(url, token)[2], "the history page")
+    if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "history":
+        raise FollowError("the upstream's _history is not a history Bundle")
+    return asked_at, bundle
+
+
 def _sync_staff(state: FollowerState) -> int | None:
     status, etag, body = _get(f"{state.upstream}/node/staff", state.token, state.staff_etag)
     if status == 304:
@@ -208,17 +218,19 @@ def follow_once(state: FollowerState | None = None) -> PassResult:
             applier = Applier(state.practice_id)
             url = state.next_url or f"{state.upstream}/fhir/_history?_count={PAGE}"
             pages = 0
-            while True:
-                asked_at = timezone.now()
-                bundle = _json(_get(url, state.token)[2], "the history page")
-                if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "history":
-                    raise FollowError("the upstream's _history is not a history Bundle")
-                applier.apply(bundle.get("entry", []))
-                pages += 1
-                following = _next_link(bundle, state.upstream)
-                if following == url:  # the cursor did not move: nothing more for now
-                    break
-                url = following
+            # The next page is fetched while this one is applied: the server builds it meanwhile.
+            with ThreadPoolExecutor(max_workers=1) as fetcher:
+                fetching = fetcher.submit(_history_page, url, state.token)
+                while True:
+                    asked_at, bundle = fetching.result()
+                    following = _next_link(bundle, state.upstream)
+                    if following != url:
+                        fetching = fetcher.submit(_history_page, following, state.token)
+                    applier.apply(bundle.get("entry", []))
+                    pages += 1
+                    if following == url:  # the cursor did not move: nothing more for now
+                        break
+                    url = following
             # Every pass asks (a 304 when nothing changed): a receptionist's new password has
             # no FHIR form, so the history cannot say so.
             staff = _sync_staff(state) if staff is None else staff

@@ -1,0 +1,102 @@
+"""Live servers for the practice node tests: the central server (`steadfast serve` on the test's
+PostgreSQL database) and a node (`steadfast node ...` in its own directory, on SQLite)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+STEADFAST = str(Path(sys.executable).with_name("steadfast"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _env(var: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "STEADFAST_NODE")}
+    env |= {"STEADFAST_VAR_DIR": str(var), "SECRET_KEY": settings.SECRET_KEY, **extra}
+    return env
+
+
+class Central:
+    """`steadfast serve` on the test database, on a free port."""
+
+    def __init__(self, var: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = _env(var, DATABASE_URL=database_url())
+        self.process = subprocess.Popen(
+            [STEADFAST, "serve", f"--bind=127.0.0.1:{self.port}", "--workers=2", "--quiet"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/fhir/metadata", timeout=2)
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.3)
+        raise RuntimeError("the central server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Node:
+    """`steadfast node ...` and friends, in node mode, in their own directory (SQLite)."""
+
+    def __init__(self, var: Path) -> None:
+        self.var = var
+        self.env = _env(var, STEADFAST_NODE="1", STEADFAST_NODE_FOLLOW_SECONDS="0.5")
+        self.following: subprocess.Popen | None = None
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [STEADFAST, *args], env=self.env, capture_output=True, text=True, timeout=300
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"steadfast {' '.join(args)}: {done.stderr[-3000:]}")
+        return done
+
+    def start_following(self) -> None:
+        self.following = subprocess.Popen(
+            [STEADFAST, "node", "follow"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def stop_following(self) -> None:
+        if self.following is not None:
+            self.following.terminate()
+            self.following.wait(timeout=20)
+            self.following = None
+
+    def dump(self, labels: list[str]) -> list[dict]:
+        return json.loads(self.run("dumpdata", *labels).stdout)
+
+    def shell(self, code: str) -> str:
+        return self.run("shell", "-c", code).stdout
