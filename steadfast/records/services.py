@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -139,6 +139,21 @@ def save_consultation(
     if appointment is not None and appointment.patient_id != patient.pk:
         raise InvalidEntry("That appointment is for another patient.")
     stamp = _stamp(patient, clinician, occurred_at, retrospective)
+    try:
+        return _save_consultation(stamp, note, appointment, clinician, allergy_confirmed)
+    except IntegrityError:
+        # Two clinicians saving for one appointment at once: the database lets one in.
+        if (
+            appointment is not None
+            and Consultation.objects.filter(appointment=appointment).exists()
+        ):
+            raise InvalidEntry(
+                "This appointment already has a consultation: open it and edit that instead."
+            ) from None
+        raise
+
+
+def _save_consultation(stamp, note, appointment, clinician, allergy_confirmed) -> Consultation:
     with transaction.atomic():
         consultation = Consultation.objects.create(
             **stamp,
@@ -159,7 +174,7 @@ def save_consultation(
         record(
             "record_consultation",
             user=clinician,
-            patient_id=patient.pk,
+            patient_id=stamp["patient"].pk,
             detail=f"consultation {consultation.pk}",
         )
     return consultation

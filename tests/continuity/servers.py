@@ -96,7 +96,14 @@ class Node:
             self.following = None
 
     def dump(self, labels: list[str]) -> list[dict]:
-        return json.loads(self.run("dumpdata", *labels).stdout)
+        """`dumpdata` of the node's tables (outside any practice scope)."""
+        code = (
+            "from django.core.management import call_command\n"
+            "from django_scopes import scopes_disabled\n"
+            "with scopes_disabled():\n"
+            f"    call_command('dumpdata', *{labels!r})\n"
+        )
+        return json.loads(self.shell(code))
 
     def shell(self, code: str) -> str:
-        return self.run("shell", "-c", code).stdout
+        return self.run("shell", "-v", "0", "-c", code).stdout

@@ -68,6 +68,7 @@ def test_the_staff_list_carries_hashes_and_authenticators_to_the_node_only(clien
     assert AuditEvent.objects.filter(action="node_staff_copy").exists()
 
 
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL a change is numbered at commit
 def test_the_staff_list_answers_not_modified_until_an_account_changes(client):
     gp = GPFactory()
     headers = {"Authorization": f"Bearer {_token(gp.practice)}"}

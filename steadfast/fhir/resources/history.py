@@ -113,7 +113,7 @@ def _history_link(request, practice_id, seq: int, count: int) -> str:
 def _one_snapshot():
     """On PostgreSQL, read the change rows and the rows they name in one snapshot. (SQLite's
     transactions here would take the write lock; its readers see one writer's commits anyway.)"""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
