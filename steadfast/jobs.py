@@ -39,6 +39,14 @@ JOBS: list[PeriodicJob] = [
         lambda: settings.AUDIT_CHECKPOINT_INTERVAL.total_seconds() / 60,
     ),
 ]
+# A practice node (STEADFAST_NODE=1) follows the central server every few seconds.
+NODE_FOLLOW = PeriodicJob(
+    "node-follow",
+    "steadfast.continuity.node.jobs.follow_central_server",
+    lambda: settings.NODE_FOLLOW_SECONDS / 60,
+)
+if settings.NODE_MODE:
+    JOBS.append(NODE_FOLLOW)
 
 
 def run_job(job: PeriodicJob) -> None:

@@ -1,4 +1,6 @@
-"""`steadfast continuity pack`: write the downtime pack (and, if asked, its PDF) for a practice."""
+"""`steadfast continuity pack`: write the downtime pack (and, if asked, its PDF) for a practice.
+`steadfast continuity node-token|node-tokens|revoke-node-token`: practice node tokens
+(steadfast/continuity/node/token_commands.py)."""
 
 from pathlib import Path
 
@@ -6,14 +8,24 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
 from steadfast.continuity import services
+from steadfast.continuity.node.token_commands import (
+    TOKEN_ACTIONS,
+    add_token_commands,
+    run_token_command,
+)
 from steadfast.practices.models import Practice
 
 
 class Command(BaseCommand):
-    help = "Downtime continuity: `pack` writes the encrypted downtime pack for a practice."
+    help = (
+        "Downtime continuity: `pack` writes the encrypted downtime pack for a practice; "
+        "`node-token` makes a practice node's token."
+    )
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True, metavar="pack")
+        commands = parser.add_subparsers(
+            dest="action", required=True, metavar="|".join(("pack", *TOKEN_ACTIONS))
+        )
         pack = commands.add_parser(
             "pack",
             help="write one self-contained, encrypted HTML file (and optionally a PDF)",
@@ -26,9 +38,16 @@ class Command(BaseCommand):
         pack.add_argument("--pdf", type=Path, help="also write the paper copy (not encrypted)")
         pack.add_argument("--practice", help="ODS code, where the database holds several")
         pack.add_argument("--passphrase-file", type=Path, help="file holding the passphrase")
+        add_token_commands(commands)
+
+    def handle(self, *args, action, **options):
+        if action in TOKEN_ACTIONS:
+            run_token_command(action, options, self.stdout)
+        else:
+            self._pack(**options)
 
     @scopes_disabled()
-    def handle(self, *args, out, days, pdf: Path | None, practice, passphrase_file, **options):
+    def _pack(self, out, days, pdf: Path | None, practice, passphrase_file, **options):
         if not 1 <= days <= 14:
             raise CommandError("--days must be between 1 and 14.")
         chosen = self._practice(practice)

@@ -5,7 +5,7 @@ it on an encrypted disk). The node keeps its copy in SQLite there.
 """
 
 import os
-import time
+import signal
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from steadfast import jobs
 from steadfast.continuity.node.follow import FollowError, follow_once
 from steadfast.continuity.node.models import FollowerState
 from steadfast.continuity.node.queries import follower_state
@@ -66,20 +67,22 @@ class Command(BaseCommand):
         state = follower_state()
         if state is None:
             raise CommandError("Run `steadfast node init --upstream URL --token TOKEN` first.")
-        while True:
+        if once:
             try:
                 result = follow_once(state)
-                if once or result.changes:
-                    self.stdout.write(f"{result.changes} changes in {result.seconds:.2f} s")
             except FollowError as exc:
-                if once:
-                    raise CommandError(str(exc)) from exc
-                self.stderr.write(f"follow: {exc}")
-            if once:
-                return
-            self.stdout.flush()
-            time.sleep(settings.NODE_FOLLOW_SECONDS)
-            state.refresh_from_db()
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"{result.changes} changes in {result.seconds:.2f} s")
+            return
+        # Following for ever is the worker's node-follow job, on the one scheduler.
+        scheduler = jobs.scheduler([jobs.NODE_FOLLOW])
+        signal.signal(signal.SIGTERM, lambda signum, frame: scheduler.shutdown(wait=False))
+        signal.signal(signal.SIGINT, lambda signum, frame: scheduler.shutdown(wait=False))
+        self.stdout.write(
+            f"Following {state.upstream} every {settings.NODE_FOLLOW_SECONDS:g} s. Ctrl-C to stop."
+        )
+        self.stdout.flush()
+        scheduler.start()
 
     def _status(self, **options):
         state = follower_state()

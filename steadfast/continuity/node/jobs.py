@@ -1,0 +1,21 @@
+"""The worker's node-follow job (steadfast/jobs.py), on a practice node only."""
+
+import logging
+
+from steadfast.continuity.node.follow import FollowError, follow_once
+from steadfast.continuity.node.queries import follower_state
+
+logger = logging.getLogger(__name__)
+
+
+def follow_central_server() -> int:
+    """One follow pass; returns the changes applied. A failure is recorded on the node's state
+    (`steadfast node status`) and retried on the next run from the same cursor."""
+    state = follower_state()
+    if state is None:
+        logger.warning("node-follow: this node is not set up (steadfast node init)")
+        return 0
+    try:
+        return follow_once(state).changes
+    except FollowError:
+        return 0  # logged and recorded by follow_once
