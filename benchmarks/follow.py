@@ -166,7 +166,10 @@ def main() -> None:
         node_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "STEADFAST_VAR_DIR")}
         node_env |= {"STEADFAST_NODE": "1", "STEADFAST_VAR_DIR": str(node_dir)}
         started = time.monotonic()
-        out = steadfast(node_env, "node", "init", "--upstream", base, "--token", token.strip())
+        try:
+            out = steadfast(node_env, "node", "init", "--upstream", base, "--token", token.strip())
+        except subprocess.CalledProcessError as exc:
+            sys.exit(f"node init failed: {exc.stderr[-3000:]}")
         initial_s = time.monotonic() - started
         print(out.strip(), flush=True)
 

@@ -19,6 +19,7 @@ most schema changes and drops its triggers with it.
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection as default_connection
 from django.db import transaction
 
@@ -89,7 +90,12 @@ NOT_SERVED = frozenset(
 
 
 def install(connection=default_connection) -> None:
-    """Create (or re-create) the capture triggers, then note any rows that predate them."""
+    """Create (or re-create) the capture triggers, then note any rows that predate them.
+
+    A practice node serves no history of its own (it applies the central server's), so it
+    spends nothing on capture."""
+    if settings.NODE_MODE:
+        return
     existing = set(connection.introspection.table_names())
     tracked = [t for t in TRACKED if t.table in existing]
     if "fhir_change" not in existing:
