@@ -10,7 +10,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from steadfast.accounts.models import Role
 from steadfast.audit.models import AuditEvent
 from steadfast.continuity.node.models import NodeToken
-from steadfast.continuity.node.tokens import issue_node_token
+from steadfast.continuity.node.tokens import issue_node_token, revoke_node_token
+from steadfast.errors import NotPermitted
 from steadfast.fhir.auth import make_token
 from tests.factories import GPFactory, UserFactory, force_login_verified
 
@@ -111,3 +112,14 @@ def test_only_the_manager_may_see_node_tokens(client):
     receptionist = UserFactory()
     force_login_verified(client, receptionist)
     assert client.get("/node/tokens/").status_code == 403
+
+
+def test_revoking_is_refused_in_the_service_to_all_but_the_practices_manager():
+    gp = GPFactory()
+    token = issue_node_token(gp.practice, "pc1")[0]
+    other_manager = UserFactory(role=Role.PRACTICE_MANAGER)
+    for who in (gp, UserFactory(practice=gp.practice), other_manager):
+        with pytest.raises(NotPermitted):
+            revoke_node_token(token, by=who)
+    token.refresh_from_db()
+    assert token.revoked_at is None

@@ -5,10 +5,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from steadfast.accounts.models import Role
 from steadfast.appointments import services as book
 from steadfast.patients import services as register
 from steadfast.records import services as records
 from steadfast.records.models import Concept
+from tests.factories import UserFactory
 from tests.fhir.helpers import FHIRClient
 from tests.records.entries import (
     AMLODIPINE_5MG,
@@ -100,7 +102,8 @@ def full_record(patient, gp, receptionist, slot) -> dict:
     document = records.attach_document(
         patient, gp, title="Discharge letter", kind="letter", content=PDF
     )
-    register.mark_sensitive(patient, True, gp)
+    manager = UserFactory(practice=patient.practice, role=Role.PRACTICE_MANAGER)
+    register.mark_sensitive(patient, True, manager)
     return {
         "appointment": appointment,
         "consultation": consultation,

@@ -15,7 +15,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from steadfast.accounts.access import NODE_ROLE
+from steadfast.accounts.access import NODE_ROLE, require
 from steadfast.audit import services as audit
 from steadfast.continuity.node.models import NodeToken
 
@@ -44,6 +44,9 @@ def issue_node_token(practice, name: str, by=None) -> tuple[NodeToken, str]:
 
 
 def revoke_node_token(token: NodeToken, by=None) -> NodeToken:
+    """Revoke at once. `by` is the practice manager on the page; None is the command line."""
+    if by is not None:
+        require(by, "manage_practice_nodes", practice_id=token.practice_id)
     with transaction.atomic():
         updated = NodeToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=by
