@@ -12,7 +12,7 @@ from jinja2 import ChainableUndefined, Environment
 
 from steadfast.accounts.access import can
 from steadfast.audit.queries import open_alert_count
-from steadfast.continuity.node.mode import practice_copy_banner
+from steadfast.continuity.node.banner import practice_copy_banner
 from steadfast.patients.nhs_numbers import format_nhs_number
 from steadfast.records.queries import record_banner
 

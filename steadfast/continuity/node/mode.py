@@ -9,9 +9,7 @@ saying to use the main system, which is the only source of truth while it is up.
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 
-from steadfast.continuity.node.queries import follower_state
 from steadfast.fhir.errors import outcome_response
 
 READ_ONLY = "This is the practice copy: it cannot change the record. Use the main system."
@@ -41,23 +39,3 @@ class ReadOnlyNodeMiddleware:
                 status=403,
             )
         return self.get_response(request)
-
-
-def _ago(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 2 * 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
-
-
-def practice_copy_banner() -> str:
-    """The line every page of a node shows; empty on the central server."""
-    if not settings.NODE_MODE:
-        return ""
-    state = follower_state()
-    if state is None or state.caught_up_at is None:
-        return "Practice copy — not yet updated. Use the main system while it is up."
-    age = _ago((timezone.now() - state.caught_up_at).total_seconds())
-    return f"Practice copy — updated {age} ago. Use the main system while it is up."
