@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 VENDOR := steadfast/static/vendor
 NHSUK_FRONTEND := 10.6.1
 HTMX := 2.0.8
+AXE_CORE := 4.14.1
 export STEADFAST_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test checks install install-dev assets assets-integrity lock lock-upgrade lint fmt clean
+.PHONY: run test checks install install-dev assets test-assets assets-integrity lock lock-upgrade lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,10 +53,21 @@ $(ASSETS_MARK): $(NPM_INTEGRITY)
 	rm -rf var/npm
 	touch $@
 
+# axe-core, for the browser tests' accessibility check only: never served by the application.
+AXE_JS := var/test-assets/axe-core-$(AXE_CORE).min.js
+test-assets: $(AXE_JS)
+$(AXE_JS): $(NPM_INTEGRITY)
+	rm -rf var/test-assets && mkdir -p var/test-assets/npm
+	cd var/test-assets/npm && npm pack --silent axe-core@$(AXE_CORE) >/dev/null
+	$(PYTHON) tools/check_integrity.py $(NPM_INTEGRITY) var/test-assets/npm/*.tgz
+	tar -xzf var/test-assets/npm/axe-core-$(AXE_CORE).tgz -C var/test-assets/npm
+	cp var/test-assets/npm/package/axe.min.js $@
+	rm -rf var/test-assets/npm
+
 # Record the registry's integrity for the pinned npm versions: run on purpose after a version
 # change, and review the diff.
 assets-integrity:
-	{ sed -n '/^#/p' $(NPM_INTEGRITY); for p in $(NPM_PACKAGES); do \
+	{ sed -n '/^#/p' $(NPM_INTEGRITY); for p in $(NPM_PACKAGES) axe-core@$(AXE_CORE); do \
 	  echo "$$p $$(npm view $$p dist.integrity)"; done; } > $(NPM_INTEGRITY).new
 	mv $(NPM_INTEGRITY).new $(NPM_INTEGRITY)
 
@@ -73,7 +85,7 @@ run: install
 # throwaway server. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS)
-test: install-dev checks
+test: install-dev test-assets checks
 	$(PYTEST)
 	$(PYTEST) --postgres -m "not browser"
 

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from steadfast.accounts.views import home
+from steadfast.appointments.report_views import reports_csv, reports_page
 from steadfast.fhir.api import api as fhir_api
 
 urlpatterns = [
@@ -12,6 +13,9 @@ urlpatterns = [
     path("record/", include("steadfast.records.urls")),
     path("continuity/", include("steadfast.continuity.urls")),
     path("node/", include("steadfast.continuity.node.urls")),
+    path("rotas/", include("steadfast.practices.urls")),
+    path("reports/", reports_page, name="reports"),
+    path("reports/appointments.csv", reports_csv, name="reports_csv"),
     path("fhir/", fhir_api.urls),
 ]
 

@@ -17,6 +17,7 @@ from steadfast.continuity.node.tokens import issue_node_token
 from tests.factories import (
     GPFactory,
     PatientFactory,
+    SessionTemplateFactory,
     SlotFactory,
     UserFactory,
     force_login_verified,
@@ -93,6 +94,8 @@ def world(db):
             "patient_id": patient.pk,
             "alert_id": alert.pk,
             "token_id": node_token.pk,
+            "user_id": gp.pk,
+            "session_id": SessionTemplateFactory(clinician=gp).pk,
             **record,
         },
     }

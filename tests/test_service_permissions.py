@@ -13,7 +13,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +21,7 @@ from django.apps import apps
 from django.utils import timezone
 
 import steadfast
+from steadfast.accounts import services as accounts
 from steadfast.accounts.access import ACTIVITIES
 from steadfast.accounts.models import Role
 from steadfast.appointments import services as appointments
@@ -30,8 +31,15 @@ from steadfast.audit.models import Alert
 from steadfast.continuity import services as continuity
 from steadfast.errors import NotPermitted, RestrictedRecord
 from steadfast.patients import services as patients
+from steadfast.practices import services as rotas
 from steadfast.records import services as records
-from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory
+from tests.factories import (
+    GPFactory,
+    PatientFactory,
+    SessionTemplateFactory,
+    SlotFactory,
+    UserFactory,
+)
 from tests.records.entries import (
     AMLODIPINE_5MG,
     CARES_FOR_A_RELATIVE,
@@ -131,6 +139,55 @@ WRITES: dict[str, Write] = {
     "steadfast.audit.services.acknowledge_alert": Write(
         ("view_audit",), lambda w, u: audit.acknowledge_alert(w.alert, u), scope="practice"
     ),
+    f"{P}.update_patient_details": Write(
+        ("register_patients",),
+        lambda w, u: patients.update_patient_details(w.patient, {"phone": "0113 496 0000"}, u),
+    ),
+    f"{P}.record_deduction": Write(
+        ("register_patients",),
+        lambda w, u: patients.record_deduction(w.patient, u, on=date.today(), reason="Moved"),
+    ),
+    f"{P}.record_death": Write(
+        ("register_patients",),
+        lambda w, u: patients.record_death(w.patient, u, died_on=date.today()),
+    ),
+    "steadfast.accounts.services.add_staff": Write(
+        ("manage_staff",),
+        lambda w, u: accounts.add_staff(
+            u, w.practice, username="newstarter", first_name="Ada", last_name="Byrne", role="gp"
+        ),
+        scope="practice",
+    ),
+    "steadfast.accounts.services.change_role": Write(
+        ("manage_staff",), lambda w, u: accounts.change_role(u, w.member, "nurse"), scope="practice"
+    ),
+    "steadfast.accounts.services.set_staff_active": Write(
+        ("manage_staff",),
+        lambda w, u: accounts.set_staff_active(u, w.member, False),
+        scope="practice",
+    ),
+    "steadfast.accounts.services.reset_second_factor": Write(
+        ("manage_staff",), lambda w, u: accounts.reset_second_factor(u, w.member), scope="practice"
+    ),
+    "steadfast.practices.services.save_session": Write(
+        ("manage_rotas",),
+        lambda w, u: rotas.save_session(
+            u,
+            None,
+            clinician=w.gp,
+            weekday=2,
+            start_time=time(9),
+            end_time=time(10),
+            slot_minutes=15,
+            slot_type="routine",
+            delivery_mode="telephone",
+            national_category="general_routine",
+        ),
+        scope="practice",
+    ),
+    "steadfast.practices.services.end_session": Write(
+        ("manage_rotas",), lambda w, u: rotas.end_session(u, w.session), scope="practice"
+    ),
     "steadfast.continuity.services.set_downtime_passphrase": Write(
         ("set_downtime_passphrase",),
         lambda w, u: continuity.set_downtime_passphrase(w.practice, "kettle orchard lantern 7", u),
@@ -221,6 +278,8 @@ NEEDS_NO_ROLE = {
     ),
     "steadfast.appointments.services.england_bank_holidays": "reads only",
     "steadfast.records.services.allergies_matching": "reads only",
+    "steadfast.records.services.allergy_warning_text": "reads only",
+    "steadfast.practices.services.slot_times": "reads only: the preview of a session's slots",
     "steadfast.records.services.sniff_content_type": "reads only",
     # Downtime packs: built and kept by the worker and the `continuity` command as the system
     # (every pack on the audit trail); downloads and opens are audit entries of a read the
@@ -252,8 +311,6 @@ READ_ONLY_ACTIVITIES = {
     "view_record_audit",
     "run_reports",
     "export",
-    "manage_staff",  # staff accounts are kept in the Django admin for now
-    "manage_rotas",  # rotas are set up with the demo loader for now (generate_slots above)
     "download_downtime_pack",  # a read; its audit is record_download above
 }
 
@@ -306,6 +363,9 @@ def world():
     appointments.start_appointment(in_progress, gp)
     return SimpleNamespace(
         practice=practice,
+        gp=gp,
+        member=UserFactory(practice=practice, role=Role.RECEPTIONIST),
+        session=SessionTemplateFactory(clinician=gp),
         patient=patient,
         free=SlotFactory(clinician=gp),
         booked=appointments.book_appointment(SlotFactory(clinician=gp).pk, patient, gp),

@@ -5,6 +5,7 @@ import re
 from django import forms
 
 from steadfast.accounts import services
+from steadfast.forms import PlainMessages
 
 
 class SecurityCodeForm(forms.Form):
@@ -39,3 +40,39 @@ class SecurityCodeForm(forms.Form):
                 "That code is not right. Enter the code your authenticator app shows now."
             ) from exc
         return code
+
+
+class NewStaffForm(PlainMessages, forms.Form):
+    label_optional = True
+    title = forms.CharField(label="Title", max_length=20, required=False, help_text="Dr, Nurse")
+    first_name = forms.CharField(
+        label="First name", max_length=150, error_messages={"required": "Enter the first name"}
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=150, error_messages={"required": "Enter the last name"}
+    )
+    username = forms.RegexField(
+        label="Username",
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        help_text="What they sign in with: letters, digits and . @ + - _",
+        error_messages={
+            "required": "Enter a username",
+            "invalid": "A username has only letters, digits and . @ + - _",
+        },
+    )
+    role = forms.ChoiceField(
+        label="Role", choices=[], error_messages={"required": "Choose their role"}
+    )
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in roles]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="New role", choices=[])
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in roles]

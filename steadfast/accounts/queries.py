@@ -36,3 +36,18 @@ def role_table() -> dict:
         for name, (allowed, meaning) in ACTIVITY_TABLE.items()
     ]
     return {"roles": [role.label for role in roles], "rows": rows}
+
+
+def practice_staff(practice) -> list[User]:
+    """Everyone at the practice, enabled first, with whether each has an authenticator app."""
+    staff = list(User.objects.filter(practice=practice).order_by("-is_active", "last_name"))
+    with_app = set(
+        TOTPDevice.objects.filter(user__in=staff, confirmed=True).values_list("user_id", flat=True)
+    )
+    for member in staff:
+        member.has_authenticator = member.pk in with_app
+    return staff
+
+
+def practice_staff_member(practice, user_id) -> User:
+    return User.objects.get(practice=practice, pk=user_id)

@@ -11,5 +11,7 @@ urlpatterns = [
     path("two-factor/set-up/", views.set_up_second_factor, name="set_up_second_factor"),
     path("me/", views.me, name="me"),
     path("roles/", views.roles, name="roles"),
+    path("staff/", views.staff, name="staff"),
+    path("staff/<int:user_id>/", views.staff_member, name="staff_member"),
     path("me/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
 ]

@@ -13,7 +13,9 @@ from django_otp import login as otp_login
 
 from steadfast.accounts import queries, services
 from steadfast.accounts.access import can, requires
-from steadfast.accounts.forms import SecurityCodeForm
+from steadfast.accounts.forms import NewStaffForm, RoleForm, SecurityCodeForm
+from steadfast.errors import DomainError
+from steadfast.navigation import found
 
 
 class LoginView(auth_views.LoginView):
@@ -114,3 +116,84 @@ def sign_out_everywhere(request):
 def roles(request):
     """The activity table as it stands: what each role may do (read from the code, not a copy)."""
     return render(request, "accounts/roles.jinja", {"table": queries.role_table()})
+
+
+@requires("manage_staff")
+def staff(request):
+    """The practice's staff, and adding someone."""
+    form = NewStaffForm(request.POST or None, roles=services.ROLES_A_MANAGER_GIVES)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, password = services.add_staff(
+                request.user, request.user.practice, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error("username", str(exc))
+        else:
+            return render(
+                request,
+                "accounts/staff_added.jinja",
+                {
+                    "page_title": "Staff added",
+                    "nav_current": "staff",
+                    "member": member,
+                    "password": password,
+                },
+            )
+    return render(
+        request,
+        "accounts/staff.jinja",
+        {
+            "page_title": "Staff",
+            "nav_current": "staff",
+            "staff": queries.practice_staff(request.user.practice),
+            "form": form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires("manage_staff")
+def staff_member(request, user_id):
+    """One member of staff: change their role, disable or enable them, reset a lost second
+    factor."""
+    member = found(queries.practice_staff_member, request.user.practice, user_id)
+    role_form = RoleForm(
+        request.POST if request.POST.get("action") == "role" else None,
+        roles=services.ROLES_A_MANAGER_GIVES,
+        initial={"role": member.role},
+    )
+    if request.method == "POST":
+        try:
+            messages.success(request, _change_staff(request, member, role_form))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect("accounts:staff_member", user_id=member.pk)
+    return render(
+        request,
+        "accounts/staff_member.jinja",
+        {
+            "page_title": member.display_name,
+            "nav_current": "staff",
+            "member": member,
+            "has_authenticator": bool(queries.confirmed_authenticators(member)),
+            "role_form": role_form,
+        },
+    )
+
+
+def _change_staff(request, member, role_form) -> str:
+    """Do what the staff page's button asked; what to tell the manager."""
+    action, actor, name = request.POST.get("action"), request.user, member.display_name
+    if action == "role":
+        if not role_form.is_valid():
+            raise DomainError("Choose a role.")
+        services.change_role(actor, member, role_form.cleaned_data["role"])
+        return f"{name} is now: {member.get_role_display()}."
+    if action in ("disable", "enable"):
+        services.set_staff_active(actor, member, action == "enable")
+        return f"{name} can no longer sign in." if action == "disable" else f"{name} can sign in."
+    if action == "reset_second_factor":
+        services.reset_second_factor(actor, member)
+        return f"{name}'s authenticator app is removed: they set up a new one at next sign-in."
+    raise DomainError("Choose what to change.")

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django_scopes import ScopedManager
 
-from steadfast.practices.models import DeliveryMode, ReservedFor, SlotType
+from steadfast.practices.models import DeliveryMode, NationalSlotCategory, ReservedFor, SlotType
 
 
 class SlotStatus(models.TextChoices):
@@ -38,6 +38,9 @@ class Slot(models.Model):
         max_length=10, choices=ReservedFor, default=ReservedFor.NONE, blank=True
     )
     embargoed_until = models.DateTimeField(null=True, blank=True)
+    national_category = models.CharField(
+        max_length=20, choices=NationalSlotCategory, default=NationalSlotCategory.GENERAL_ROUTINE
+    )
     status = models.CharField(max_length=10, choices=SlotStatus, default=SlotStatus.FREE)
     session_template = models.ForeignKey(
         "practices.SessionTemplate", on_delete=models.SET_NULL, null=True, blank=True

@@ -6,6 +6,7 @@ Each query runs a fixed number of SQL statements whatever the size of the book.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from steadfast.appointments.models import (
     Slot,
     SlotStatus,
 )
+from steadfast.patients.names import name_key
 from steadfast.practices.models import Practice
 
 
@@ -68,15 +70,19 @@ def _live_appointments() -> Prefetch:
     )
 
 
-def day_book(practice: Practice, day: date) -> DayBook:
-    """Every clinician's slots on `day`, with the live appointment (and patient) in each."""
+def day_book(
+    practice: Practice, day: date, clinician_id: int | None = None, slot_type: str = ""
+) -> DayBook:
+    """Every clinician's slots on `day` (or one clinician's, or one type's), with the live
+    appointment (and patient) in each."""
     start, end = day_bounds(day)
     # Clinicians are prefetched, not joined: a day has a few clinicians but hundreds of slots.
-    slots = list(
-        Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
-        .prefetch_related("clinician", _live_appointments())
-        .order_by("start")
-    )
+    chosen = Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
+    if clinician_id:
+        chosen = chosen.filter(clinician_id=clinician_id)
+    if slot_type:
+        chosen = chosen.filter(slot_type=slot_type)
+    slots = list(chosen.prefetch_related("clinician", _live_appointments()).order_by("start"))
     columns: dict[int, BookColumn] = {}
     for slot in slots:
         slot.appointment = slot.live_appointments[0] if slot.live_appointments else None
@@ -123,9 +129,42 @@ def _appointments_on(practice: Practice, day: date) -> QuerySet[Appointment]:
     )
 
 
-def arrivals(practice: Practice, day: date) -> list[Appointment]:
-    """Reception's list: everyone expected today, in time order."""
-    return list(_appointments_on(practice, day))
+# Who reception is still waiting for or waiting to be seen: the arrivals list's default.
+STILL_EXPECTED = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+
+
+def arrivals(
+    practice: Practice,
+    day: date,
+    *,
+    clinician_id: int | None = None,
+    name: str = "",
+    everyone: bool = False,
+) -> list[Appointment]:
+    """Reception's list in time order: those still expected (or everyone), for one clinician
+    or all, whose first or last name starts with `name`."""
+    rows = _appointments_on(practice, day)
+    if not everyone:
+        rows = rows.filter(status__in=STILL_EXPECTED)
+    if clinician_id:
+        rows = rows.filter(slot__clinician_id=clinician_id)
+    for word in filter(None, map(name_key, name.split())):
+        rows = rows.filter(
+            Q(patient__family_name_key__startswith=word)
+            | Q(patient__given_name_key__startswith=word)
+        )
+    return list(rows)
+
+
+def clinicians_working(practice: Practice, day: date) -> list:
+    """The clinicians with a session on `day`, for the filters of the day's pages."""
+    start, end = day_bounds(day)
+    ids = (
+        Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
+        .values("clinician_id")
+        .distinct()
+    )
+    return list(get_user_model().objects.filter(pk__in=ids).order_by("role", "last_name"))
 
 
 def clinician_list(clinician, day: date) -> list[Appointment]:

@@ -83,6 +83,7 @@ def generate_slots(practice: Practice, first_day: date, last_day: date) -> int:
                             delivery_mode=t.delivery_mode,
                             reserved_for=t.reserved_for,
                             embargoed_until=embargo,
+                            national_category=t.national_category,
                             session_template=t,
                         )
                     )

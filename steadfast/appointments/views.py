@@ -13,8 +13,16 @@ from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import can, requires
 from steadfast.appointments import queries, services
-from steadfast.appointments.forms import BookForm, CancelForm, RescheduleForm, StatusForm
+from steadfast.appointments.forms import (
+    ArrivalsFilterForm,
+    BookForm,
+    CancelForm,
+    DayFilterForm,
+    RescheduleForm,
+    StatusForm,
+)
 from steadfast.appointments.models import SlotStatus
+from steadfast.appointments.slot_types import slot_type_warning
 from steadfast.audit.record_access import break_glass_first, open_patient_record, record_search
 from steadfast.audit.services import record
 from steadfast.errors import DomainError, NotPermitted
@@ -53,7 +61,8 @@ def day(request):
         elsewhere := open_patient_record(request, booking_for, "view_patient_for_booking")
     ):
         return elsewhere
-    book = queries.day_book(request.user.practice, day)
+    filters = DayFilterForm(request.GET, queries.clinicians_working(request.user.practice, day))
+    book = queries.day_book(request.user.practice, day, **filters.chosen())
     record("view_appointment_book", user=request.user, detail=day.isoformat(), read_only=True)
     return render(
         request,
@@ -64,6 +73,7 @@ def day(request):
             "book": book,
             "now": timezone.now(),
             "booking_for": booking_for,
+            "filters": filters,
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
         },
@@ -84,12 +94,16 @@ def _booked_message(patient, slot) -> str:
     )
 
 
-def _book_from_form(request, slot, form) -> tuple:
-    """(patient, appointment, "") once booked, or (patient, None, why not)."""
+def _chosen_from(request, form):
     try:
-        patient = patient_for_practice(request.user.practice_id, form.cleaned_data["patient"])
+        return patient_for_practice(request.user.practice_id, form.cleaned_data["patient"])
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
+
+
+def _book_from_form(request, slot, form) -> tuple:
+    """(patient, appointment, "") once booked, or (patient, None, why not)."""
+    patient = _chosen_from(request, form)
     reason = form.cleaned_data["reason"]
     try:
         return patient, services.book_appointment(slot.pk, patient, request.user, reason=reason), ""
@@ -102,15 +116,19 @@ def _book_from_form(request, slot, form) -> tuple:
 def _book_in_place(request, slot, form):
     """A Book button of the day view (htmx): the answer is the slot's cell as it now is, and
     out of band either the booking confirmed or why not, with the nearest free slots."""
+    type_warning = ""
     if not form.is_valid():
         refused = " ".join(e for errors in form.errors.values() for e in errors)
         patient, booked = None, None
+    elif (type_warning := slot_type_warning(slot)) and not form.cleaned_data["type_confirmed"]:
+        patient, booked, refused = _chosen_from(request, form), None, ""
     else:
         patient, booked, refused = _book_from_form(request, slot, form)
     if booked:  # the cell is known without asking the database again
         slot.status, slot.appointment = SlotStatus.BOOKED, booked
     else:
         slot = queries.book_cell(request.user.practice_id, slot.pk)
+    asking = bool(type_warning and not booked and not refused)
     return render(
         request,
         "appointments/_book_cell.jinja",
@@ -121,7 +139,10 @@ def _book_in_place(request, slot, form):
             "booked": booked,
             "booked_message": _booked_message(patient, slot) if booked else "",
             "refused": refused,
-            "nearest": queries.nearest_free_slots(slot) if patient and not booked else [],
+            "type_warning": type_warning if asking else "",
+            "nearest": (
+                queries.nearest_free_slots(slot) if patient and not booked and not asking else []
+            ),
         },
     )
 
@@ -160,6 +181,7 @@ def book(request, slot_id):
         "query": query,
         "results": results,
         "chosen": chosen,
+        "type_warning": slot_type_warning(slot),
     }
     if request.headers.get("HX-Request") and not chosen:
         return render(request, "appointments/_patient_results.jinja", context)
@@ -293,6 +315,9 @@ def change_status(request, appointment_id):
 def arrivals(request):
     day = day_from(request)
     record("view_arrivals", user=request.user, detail=day.isoformat(), read_only=True)
+    filters = ArrivalsFilterForm(
+        request.GET, queries.clinicians_working(request.user.practice, day)
+    )
     return render(
         request,
         "appointments/list.jinja",
@@ -302,7 +327,8 @@ def arrivals(request):
             "nav_current": "arrivals",
             "row": "arrivals",
             "day": day,
-            "appointments": queries.arrivals(request.user.practice, day),
+            "filters": filters,
+            "appointments": queries.arrivals(request.user.practice, day, **filters.chosen()),
             "transitions": services.TRANSITIONS,
         },
     )

@@ -1,5 +1,7 @@
 from django import forms
 
+from steadfast.forms import PlainMessages, ThreeFieldDateField
+
 
 class BreakGlassForm(forms.Form):
     reason = forms.CharField(
@@ -14,10 +16,15 @@ class BreakGlassForm(forms.Form):
     )
 
 
-class AuditSearchForm(forms.Form):
+class AuditSearchForm(PlainMessages, forms.Form):
     nhs_number = forms.CharField(label="Patient's NHS number", required=False, max_length=12)
     username = forms.CharField(label="Staff username", required=False, max_length=150)
-    first_day = forms.DateField(
-        label="From", required=False, widget=forms.DateInput({"type": "date"})
-    )
-    last_day = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    first_day = ThreeFieldDateField(label="From", required=False)
+    last_day = ThreeFieldDateField(label="To", required=False)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and first > last:
+            self.add_error("last_day", "To must be the same as or after From")
+        return data

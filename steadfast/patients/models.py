@@ -68,6 +68,10 @@ class Patient(models.Model):
     postcode_key = models.CharField(max_length=8, editable=False, db_index=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    registration_ended_on = models.DateField(
+        null=True, blank=True, help_text="The day of deduction or death"
+    )
+    registration_end_reason = models.CharField(max_length=500, blank=True)
 
     objects = ScopedManager(practice="practice")
 
@@ -118,3 +122,21 @@ class Patient(models.Model):
     def age_on(self, day) -> int:
         dob = self.date_of_birth
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class DetailsChange(models.Model):
+    """One change to a patient's details: each field's value before and after, who and when."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="details_changes")
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changes = models.JSONField(help_text='{"field": ["before", "after"]}, dates as ISO text')
+
+    objects = ScopedManager(practice="practice")
+
+    class Meta:
+        ordering = ["-changed_at"]

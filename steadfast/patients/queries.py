@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
-from steadfast.patients.models import Patient
+from steadfast.patients.models import DetailsChange, Patient
 from steadfast.patients.names import UK_POSTCODE, name_key, postcode_key, prefix_range
 from steadfast.patients.nhs_numbers import normalise_nhs_number
 from steadfast.practices.models import Practice
@@ -189,3 +189,8 @@ def find_patients(
     if born is not None:
         filters &= born
     return _base(practice).filter(filters)
+
+
+def details_history(patient, limit: int = 20) -> list:
+    """The latest changes to a patient's details, newest first, with who made them."""
+    return list(DetailsChange.objects.filter(patient=patient).select_related("changed_by")[:limit])

@@ -35,6 +35,27 @@ class SlotType(models.TextChoices):
     IMMUNISATION = "immunisation", "Immunisation"
 
 
+class NationalSlotCategory(models.TextChoices):
+    """The national slot type categories of NHS England's GP appointment data (GPAD)."""
+
+    GENERAL_ROUTINE = "general_routine", "General Consultation Routine"
+    GENERAL_ACUTE = "general_acute", "General Consultation Acute"
+    TRIAGE = "triage", "Clinical Triage"
+    PLANNED_CLINICS = "planned_clinics", "Planned Clinics"
+    PLANNED_PROCEDURE = "planned_procedure", "Planned Clinical Procedure"
+    UNPLANNED = "unplanned", "Unplanned Clinical Activity"
+    MEDICATION_REVIEW = "medication_review", "Structured Medication Review"
+    HOME_VISIT = "home_visit", "Home Visit"
+    CARE_HOME_VISIT = "care_home_visit", "Care Home Visit"
+    WALK_IN = "walk_in", "Walk-in"
+    SOCIAL_PRESCRIBING = "social_prescribing", "Social Prescribing Service"
+    GROUP = "group", "Group Consultation and Group Education"
+    EXTERNAL = "external", "Service provided by organisation external to the practice"
+    NON_CONTRACTUAL = "non_contractual", "Non-contractual chargeable work"
+    CLINICAL_AUDIT = "clinical_audit", "Patient contact as part of a clinical audit"
+    UNMAPPED = "unmapped", "Unmapped"
+
+
 class ReservedFor(models.TextChoices):
     NONE = "", "Anyone"
     URGENT = "urgent", "Urgent need"
@@ -105,6 +126,9 @@ class SessionTemplate(models.Model):
     )
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
+    national_category = models.CharField(
+        max_length=20, choices=NationalSlotCategory, default=NationalSlotCategory.GENERAL_ROUTINE
+    )
 
     class Meta:
         ordering = ["clinician_id", "weekday", "start_time"]

@@ -153,11 +153,23 @@ ACUTE = [
         None,
     ),
 ]
-ACUTE_MEDICINES = [
-    ("323510009", "One capsule three times a day", 15, "Chest infection: amoxicillin."),
-    ("324431001", "One tablet twice a day", 6, "Urinary symptoms: trimethoprim."),
-    ("324572002", "One capsule twice a day", 6, "Urinary symptoms: nitrofurantoin."),
-    ("329807003", "One tablet twice a day with food", 28, "Back pain: naproxen short course."),
+ACUTE_MEDICINES = [  # VPID, dose, quantity, plan, the allergy that rules it out
+    (
+        "323510009",
+        "One capsule three times a day",
+        15,
+        "Chest infection: amoxicillin.",
+        "764146007",
+    ),
+    ("324431001", "One tablet twice a day", 6, "Urinary symptoms: trimethoprim.", None),
+    ("324572002", "One capsule twice a day", 6, "Urinary symptoms: nitrofurantoin.", None),
+    (
+        "329807003",
+        "One tablet twice a day with food",
+        28,
+        "Back pain: naproxen short course.",
+        "372665008",
+    ),
 ]
 ALLERGIES = [  # substance, reaction, share of patients
     ("764146007", "126485001", 0.06),  # penicillin, urticaria
@@ -169,6 +181,15 @@ ALLERGIES = [  # substance, reaction, share of patients
 INFLUENZA_VACCINATION = "86198006"
 PNEUMOCOCCAL_VACCINATION = "12866006"
 FLAGS = ["302767002", "105529008"]  # cares for a relative, lives alone
+
+
+def unit_of(dose: str) -> str:
+    """What a quantity counts, from the dose: inhalers for puffs, else capsules or tablets."""
+    if "puff" in dose:
+        return "inhaler"
+    return "capsule" if "capsule" in dose else "tablet"
+
+
 HISTORY_YEARS = 3  # ordinary patients: the last years of their record (keeps the demo fast)
 LONG_HISTORY_YEARS = 20
 LONG_HISTORY_SHARE = 0.002
@@ -345,9 +366,11 @@ class History:
 
     def allergies(self, patient, start: date, gp: int) -> None:
         found = False
+        self.allergic_to = set()
         for substance, reaction, share in ALLERGIES:
             if self.rng.random() < share:
                 found = True
+                self.allergic_to.add(substance)
                 self.add(
                     new(
                         Allergy,
@@ -517,7 +540,7 @@ class History:
                 kind="repeat",
                 dose=dose,
                 quantity=quantity,
-                quantity_unit="capsule" if "capsule" in dose else "tablet",
+                quantity_unit=unit_of(dose),
                 issues_allowed=allowed,
                 issues_made=0,
                 review_date=end,
@@ -569,7 +592,8 @@ class History:
         rng, span = self.rng, max(1, (self.today - start).days)
         for _ in range(count):
             day = start + timedelta(days=rng.randrange(span))
-            vpid, dose, quantity, plan = rng.choice(ACUTE_MEDICINES)
+            allowed = [m for m in ACUTE_MEDICINES if m[4] not in self.allergic_to]
+            vpid, dose, quantity, plan, _ = rng.choice(allowed)
             c = self.consultation(
                 patient,
                 day,
@@ -586,7 +610,7 @@ class History:
                 kind="acute",
                 dose=dose,
                 quantity=quantity,
-                quantity_unit="capsule" if "capsule" in dose else "tablet",
+                quantity_unit=unit_of(dose),
                 issues_made=1,
             )
             med.occurred_at, med.recorded_at = c.occurred_at, c.recorded_at

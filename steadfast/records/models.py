@@ -285,6 +285,11 @@ class Medication(Entry):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     stop_reason = models.CharField(max_length=500, blank=True)
+    allergy_override = models.CharField(
+        max_length=800,
+        blank=True,
+        help_text="Prescribed despite a recorded allergy: which, and the prescriber's reason",
+    )
 
     class Meta:
         ordering = ["-occurred_at"]

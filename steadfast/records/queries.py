@@ -1,7 +1,7 @@
 """Reading the patient record: plain data for the screens, in a bounded number of queries."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -98,11 +98,14 @@ def _db_id(pk: UUID):
 
 
 def current_medications(patient) -> list[Medication]:
-    return list(
-        Medication.objects.filter(patient=patient, stopped_at__isnull=True)
+    now = timezone.now()
+    return [
+        m
+        for m in Medication.objects.filter(patient=patient, stopped_at__isnull=True)
         .select_related("concept")
         .order_by("kind", "concept__term")
-    )
+        if is_current(m, now)
+    ]
 
 
 def patient_summary(patient) -> dict:
@@ -189,7 +192,9 @@ def journal(patient, types=None, before: tuple | None = None, limit: int = JOURN
     40-entry one does.
     """
     wanted = [t for t in (types or JOURNAL_TYPES) if t in JOURNAL_TYPES] or list(JOURNAL_TYPES)
-    on_page = _journal_page_keys(patient, wanted, before, limit + 1)
+    # Shown with its consultation, an entry made in one is not a line of its own.
+    grouped = "consultation" in wanted
+    on_page = _journal_page_keys(patient, wanted, before, limit + 1, grouped)
     by_type: dict[str, list] = {}
     for entry_type, pk in on_page:
         by_type.setdefault(entry_type, []).append(pk)
@@ -205,6 +210,8 @@ def journal(patient, types=None, before: tuple | None = None, limit: int = JOURN
     _attach_authors([item.entry for item in items])
     items.sort(key=lambda i: i.key, reverse=True)
     page, more = items[:limit], len(items) > limit
+    if grouped:
+        _attach_parts([i.entry for i in page if i.entry_type == "consultation"])
     cursor = None
     if more and page:
         last = page[-1]
@@ -225,12 +232,56 @@ def _attach_authors(entries: list) -> None:
         type(e)._meta.get_field("recorded_by").set_cached_value(e, by_id[e.recorded_by_id])
 
 
-def _journal_page_keys(patient, types: list[str], before, count: int) -> list[tuple[str, UUID]]:
-    """(entry type, id) of the newest `count` entries of `types` (older than `before`)."""
+def _attach_parts(consultations: list[Consultation]) -> None:
+    """Each consultation's coded entries as `parts`, in the order a consultation is read:
+    problems, observations, medicines, immunisations. A query per kind, whatever the page."""
+    parts: dict = {c.pk: [] for c in consultations}
+    if not parts:
+        return
+    links = Problem.consultations.through.objects.filter(consultation_id__in=parts)
+    for link in links.select_related("problem__concept").order_by("problem__occurred_at"):
+        parts[link.consultation_id].append(("problem", link.problem))
+    for entry_type, model, related in (
+        ("observation", Observation, "concept"),
+        ("medication", Medication, "concept"),
+        ("immunisation", Immunisation, "vaccine"),
+    ):
+        rows = model.objects.filter(consultation_id__in=parts).select_related(related)
+        for entry in rows.order_by("occurred_at", "id"):
+            parts[entry.consultation_id].append((entry_type, entry))
+    for c in consultations:
+        c.parts = parts[c.pk]
+
+
+# Left out of the journal's own lines when consultations are shown with their parts.
+PART_OF_A_CONSULTATION = {
+    "problem": "NOT EXISTS (SELECT 1 FROM {links} WHERE problem_id = {table}.id)",
+    "observation": "consultation_id IS NULL",
+    "medication": "consultation_id IS NULL",
+    "immunisation": "consultation_id IS NULL",
+    # A medicine prescribed in a consultation is shown there; so is its first issue.
+    "issue": (
+        "NOT (number = 1 AND medication_id IN"
+        " (SELECT id FROM {medications} WHERE consultation_id IS NOT NULL))"
+    ),
+}
+
+
+def _journal_page_keys(
+    patient, types: list[str], before, count: int, grouped: bool = False
+) -> list[tuple[str, UUID]]:
+    """(entry type, id) of the newest `count` entries of `types` (older than `before`); when
+    `grouped`, not those shown as parts of a consultation."""
     branches, params = [], []
     for entry_type in types:
         model = JOURNAL_TYPES[entry_type][0]
         where, args = "patient_id = %s", [_db_id(patient.pk)]
+        if grouped and entry_type in PART_OF_A_CONSULTATION:
+            where += " AND " + PART_OF_A_CONSULTATION[entry_type].format(
+                table=model._meta.db_table,
+                links=Problem.consultations.through._meta.db_table,
+                medications=Medication._meta.db_table,
+            )
         if before is not None:
             when, pk = before
             at = model._meta.get_field("occurred_at").get_db_prep_value(when, connection)
@@ -314,6 +365,19 @@ def documents(patient) -> list[Document]:
         .defer("content")
         .select_related("recorded_by")
         .order_by("-occurred_at")
+    )
+
+
+# An acute medicine is a single course: current while it may still be being taken, then past.
+ACUTE_COURSE_DAYS = 28
+
+
+def is_current(medication: Medication, now) -> bool:
+    """Not stopped, and a repeat, or an acute medicine prescribed in the last four weeks."""
+    if medication.stopped_at is not None:
+        return False
+    return medication.kind == MedicationKind.REPEAT or (
+        now - medication.occurred_at <= timedelta(days=ACUTE_COURSE_DAYS)
     )
 
 

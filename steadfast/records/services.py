@@ -129,8 +129,11 @@ def save_consultation(
     occurred_at: datetime | None = None,
     retrospective: bool | None = None,
     allergy_confirmed: bool = False,
+    override_reason: str = "",
 ) -> Consultation:
-    """Save a consultation as a whole, with its coded entries; its appointment is finished."""
+    """Save a consultation as a whole, with its coded entries; its appointment is finished.
+    A medicine the patient has a recorded allergy to needs `allergy_confirmed`, and the
+    prescriber's `override_reason` is kept on it (the journal shows both)."""
     require(clinician, "record_consultation", patient)
     if note.medications:
         require(clinician, "prescribe", patient)
@@ -168,7 +171,7 @@ def _save_consultation(stamp, note, appointment, clinician, allergy_confirmed) -
         for o in note.observations:
             _record_observation(stamp, o, consultation)
         for m in note.medications:
-            _prescribe(stamp, m, consultation, allergy_confirmed)
+            _prescribe(stamp, m, consultation, allergy_confirmed, override_reason)
         if appointment is not None:
             _finish(appointment, clinician)
         record(
@@ -299,7 +302,18 @@ def allergies_matching(patient_id, medicine: Concept) -> list[Allergy]:
     )
 
 
-def _prescribe(stamp: dict, m: NewMedication, consultation, allergy_confirmed: bool) -> Medication:
+def _allergy_names(matches: list[Allergy]) -> str:
+    return ", ".join(a.description for a in matches)
+
+
+def allergy_warning_text(medicine: Concept, matches: list[Allergy]) -> str:
+    """What the prescriber is told, as the medicine is picked and again if saved unconfirmed."""
+    return f"{medicine.term}: this patient has a recorded allergy to {_allergy_names(matches)}."
+
+
+def _prescribe(
+    stamp: dict, m: NewMedication, consultation, allergy_confirmed: bool, override_reason: str = ""
+) -> Medication:
     _require_use(m.concept, ConceptUse.MEDICINE)
     received = stamp["as_received"] is not None
     if (m.quantity is None and not received) or (m.quantity is not None and m.quantity <= 0):
@@ -308,11 +322,13 @@ def _prescribe(stamp: dict, m: NewMedication, consultation, allergy_confirmed: b
         raise InvalidEntry("Give the dose, e.g. 'One tablet twice a day'.")
     if m.kind == MedicationKind.REPEAT and not m.issues_allowed:
         raise InvalidEntry("Say how many issues this repeat allows.")
-    if not allergy_confirmed and (matches := allergies_matching(stamp["patient"].pk, m.concept)):
-        names = ", ".join(a.description for a in matches)
-        raise AllergyWarning(
-            f"{m.concept.term}: this patient has a recorded allergy to {names}.", matches
-        )
+    override = ""
+    if matches := allergies_matching(stamp["patient"].pk, m.concept):
+        if not allergy_confirmed:
+            raise AllergyWarning(allergy_warning_text(m.concept, matches), matches)
+        override = f"Prescribed despite a recorded allergy to {_allergy_names(matches)}"
+        if override_reason.strip():
+            override += f": {override_reason.strip()}"
     medication = Medication.objects.create(
         **stamp,
         consultation=consultation,
@@ -325,6 +341,7 @@ def _prescribe(stamp: dict, m: NewMedication, consultation, allergy_confirmed: b
         issues_allowed=m.issues_allowed if m.kind == MedicationKind.REPEAT else None,
         issues_made=1,
         review_date=m.review_date,
+        allergy_override=override[:800],
     )
     MedicationIssue.objects.create(
         **(stamp | {"as_received": None}), medication=medication, number=1, quantity=m.quantity
@@ -338,6 +355,7 @@ def prescribe(
     new: NewMedication,
     *,
     allergy_confirmed: bool = False,
+    override_reason: str = "",
     occurred_at=None,
     retrospective=None,
     as_received=None,
@@ -346,7 +364,7 @@ def prescribe(
     require(prescriber, "prescribe", patient)
     stamp = _stamp(patient, prescriber, occurred_at, retrospective, as_received)
     with transaction.atomic():
-        medication = _prescribe(stamp, new, None, allergy_confirmed)
+        medication = _prescribe(stamp, new, None, allergy_confirmed, override_reason)
         detail = f"medication {medication.pk}" + (
             " allergy overridden" if allergy_confirmed else ""
         )

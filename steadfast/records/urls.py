@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path(P + "medicines/", views.medicines, name="medicines"),
     path(P + "medicines/prescribe/", views.prescribe, name="prescribe"),
+    path(P + "medicines/check/", views.medicine_check, name="medicine_check"),
     path(P + "medicines/<uuid:medication_id>/issue/", views.issue, name="issue"),
     path(P + "medicines/<uuid:medication_id>/stop/", views.stop, name="stop"),
     path(P + "allergies/", views.allergies, name="allergies"),

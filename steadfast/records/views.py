@@ -1,10 +1,13 @@
 """The record screens: HTTP only. Each patient page opens the record through the audit gate."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import requires
@@ -23,6 +26,7 @@ from steadfast.records.forms import (
     FlagForm,
     PrescribeForm,
     StopForm,
+    medicine_field_name,
 )
 from steadfast.records.observations import TYPES
 
@@ -33,6 +37,9 @@ PICKER_USES = {
     "reaction": ["reaction"],
     "flag": ["flag"],
 }
+
+
+PICKER_NAME = re.compile(rf"^({'|'.join(PICKER_USES)})([2-9]|10)?$")
 
 
 def _open(request, patient_id, action):
@@ -92,9 +99,15 @@ def journal(request, patient_id):
 
 
 def _saving(request) -> bool:
-    """A POST to save; a POST with `find` only refreshes a code picker without JavaScript.
-    (A saving POST that reaches the page again has failed: it answers 400.)"""
-    return request.method == "POST" and "find" not in request.POST
+    """A POST to save; a POST with `find` only refreshes a code picker, and one with `add` adds
+    another problem or medicine, without JavaScript. (A saving POST that reaches the page again
+    has failed: it answers 400.)"""
+    return request.method == "POST" and "find" not in request.POST and "add" not in request.POST
+
+
+def _picker_kind(name: str) -> str:
+    """`problem2` is a problem picker: the uses it offers are a problem's."""
+    return name.rstrip("0123456789")
 
 
 def _picked(form, name, uses):
@@ -110,10 +123,23 @@ def _picked(form, name, uses):
 def _choices(data, name):
     """Picker options to show again after a round trip without JavaScript."""
     q = (data.get(f"{name}_q") or "").strip()
-    return queries.search_concepts(q, PICKER_USES[name]) if q else []
+    return queries.search_concepts(q, PICKER_USES[_picker_kind(name)]) if q else []
 
 
-def _note_from(form, problem, medicine):
+def _block_counts(data) -> dict:
+    """How many problems and medicines the consultation form shows: as many as it had, and one
+    more of the kind its 'Add another' button asked for."""
+    counts = {}
+    for kind in ("problem", "medicine"):
+        try:
+            count = int(data.get(f"{kind}_count") or 1)
+        except ValueError:
+            count = 1
+        counts[f"{kind}s"] = count + (1 if data.get("add") == kind else 0)
+    return counts
+
+
+def _note_from(form, problems, medicines):
     d = form.cleaned_data
     note = services.ConsultationNote(
         consultation_type=d["consultation_type"],
@@ -121,10 +147,9 @@ def _note_from(form, problem, medicine):
         examination=d["examination"],
         plan=d["plan"],
     )
-    if problem:
-        note.problems.append(
-            services.NewProblem(problem, significance=d["problem_significance"] or "minor")
-        )
+    for block, concept in problems:
+        significance = d[f"{block}_significance"] or "minor"
+        note.problems.append(services.NewProblem(concept, significance=significance))
     if d["bp_systolic"] is not None or d["bp_diastolic"] is not None:
         note.observations.append(services.NewObservation("bp", d["bp_systolic"], d["bp_diastolic"]))
     for kind in ("pulse", "weight", "height", "temperature"):
@@ -132,44 +157,55 @@ def _note_from(form, problem, medicine):
             note.observations.append(services.NewObservation(kind, d[kind]))
     if d["smoking"]:
         note.observations.append(services.NewObservation("smoking", smoking=d["smoking"]))
-    if medicine:
-        note.medications.append(_new_medication(d, medicine))
+    for block, concept in medicines:
+        note.medications.append(_new_medication(d, concept, block))
     return note
 
 
-def _new_medication(d, medicine):
+def _new_medication(d, medicine, block="medicine"):
+    def part(name):
+        return d[medicine_field_name(block, name)]
+
     return services.NewMedication(
         concept=medicine,
-        kind=d["medicine_kind"] or "acute",
-        dose=d["dose"] or "",
-        quantity=d["quantity"] or 0,
-        quantity_unit=d["quantity_unit"] or "tablet",
-        issues_allowed=d["issues_allowed"],
-        review_date=d["review_date"],
+        kind=part("kind") or "acute",
+        dose=part("dose") or "",
+        quantity=part("quantity") or 0,
+        quantity_unit=part("quantity_unit") or "tablet",
+        issues_allowed=part("issues_allowed"),
+        review_date=part("review_date"),
     )
+
+
+def _picked_blocks(form, blocks, kind):
+    """(block, concept) for each repeated entry with a code chosen."""
+    chosen = [(block, _picked(form, block, PICKER_USES[kind])) for block in blocks]
+    return [(block, concept) for block, concept in chosen if concept]
 
 
 @requires("record_consultation")
 def consult(request, patient_id):
-    """The consultation screen: free text and coded entries, saved as a whole."""
+    """The consultation screen: free text and coded entries (several problems and medicines),
+    saved as a whole."""
     patient, elsewhere = _open(request, patient_id, "open_consultation")
     if elsewhere:
         return elsewhere
     data = request.POST if request.method == "POST" else request.GET
     appointment = queries.patients_appointment(patient, data.get("appointment"))
-    form = ConsultationForm(request.POST or None)
+    form = ConsultationForm(request.POST or None, **_block_counts(data))
     allergy_warning = None
     if _saving(request) and form.is_valid():
-        problem = _picked(form, "problem", PICKER_USES["problem"])
-        medicine = _picked(form, "medicine", PICKER_USES["medicine"])
+        problems = _picked_blocks(form, form.problem_blocks, "problem")
+        medicines = _picked_blocks(form, form.medicine_blocks, "medicine")
         if form.is_valid():
             try:
                 services.save_consultation(
                     patient,
                     request.user,
-                    _note_from(form, problem, medicine),
+                    _note_from(form, problems, medicines),
                     appointment=appointment,
                     allergy_confirmed=form.cleaned_data["allergy_confirmed"],
+                    override_reason=form.cleaned_data["allergy_reason"],
                 )
             except AllergyWarning as exc:
                 allergy_warning = str(exc)
@@ -188,12 +224,45 @@ def consult(request, patient_id):
         {
             "form": form,
             "appointment": appointment,
-            "allergy_warning": allergy_warning,
-            "problem_choices": _choices(data, "problem"),
-            "medicine_choices": _choices(data, "medicine"),
+            "allergy_warning": allergy_warning or _allergy_warning(patient, data),
+            "choices": {
+                block: _choices(data, block) for block in form.problem_blocks + form.medicine_blocks
+            },
         },
         status=400 if _saving(request) else 200,
     )
+
+
+@requires("prescribe")
+def medicine_check(request, patient_id):
+    """As a medicine is picked (htmx): the allergy warning, and the confirmation it needs, in
+    place before anything is saved; nothing when the patient has no matching allergy."""
+    patient, elsewhere = _open(request, patient_id, "check_medicine_allergies")
+    if elsewhere:
+        return elsewhere
+    return render(
+        request,
+        "records/_allergy_check.jinja",
+        {
+            "patient": patient,
+            "form": None,
+            "allergy_warning": _allergy_warning(patient, request.GET),
+        },
+    )
+
+
+MEDICINE_CODE = re.compile(r"^medicine\d*_code$")
+
+
+def _allergy_warning(patient, data) -> str:
+    """The warnings for the medicines picked in `data`, or "" when no allergy matches them."""
+    warnings = []
+    for key in data:
+        code = (data.get(key) or "").strip() if MEDICINE_CODE.match(key) else ""
+        medicine = queries.concept_by_code(code, PICKER_USES["medicine"]) if code else None
+        if medicine and (matches := services.allergies_matching(patient.pk, medicine)):
+            warnings.append(services.allergy_warning_text(medicine, matches))
+    return " ".join(warnings)
 
 
 @requires("record_consultation")
@@ -258,14 +327,15 @@ def medicines(request, patient_id):
     if elsewhere:
         return elsewhere
     history = queries.medication_history(patient)
+    now = timezone.now()
     return _page(
         request,
         "records/medicines.jinja",
         patient,
         "Medicines",
         {
-            "current": [m for m in history if m.stopped_at is None],
-            "stopped": [m for m in history if m.stopped_at is not None],
+            "current": [m for m in history if queries.is_current(m, now)],
+            "past": [m for m in history if not queries.is_current(m, now)],
         },
     )
 
@@ -288,6 +358,7 @@ def prescribe(request, patient_id):
                     request.user,
                     _new_medication(form.cleaned_data, medicine),
                     allergy_confirmed=form.cleaned_data["allergy_confirmed"],
+                    override_reason=form.cleaned_data["allergy_reason"],
                 )
             except AllergyWarning as exc:
                 allergy_warning = str(exc)
@@ -306,7 +377,7 @@ def prescribe(request, patient_id):
         "Prescribe",
         {
             "form": form,
-            "allergy_warning": allergy_warning,
+            "allergy_warning": allergy_warning or _allergy_warning(patient, data),
             "medicine_choices": _choices(data, "medicine"),
         },
         status=400 if _saving(request) else 200,
@@ -505,7 +576,7 @@ def add_flag(request, patient_id):
 def concepts(request):
     """As-you-type code search; answers the picker's htmx request with a list of options."""
     name = request.GET.get("picker", "problem")
-    if name not in PICKER_USES:
+    if not PICKER_NAME.match(name):
         name = "problem"
     query = request.GET.get(f"{name}_q", request.GET.get("q", ""))[:100]
     return render(
@@ -513,7 +584,7 @@ def concepts(request):
         "records/_picker_options.jinja",
         {
             "name": name,
-            "choices": queries.search_concepts(query, PICKER_USES[name]),
+            "choices": queries.search_concepts(query, PICKER_USES[_picker_kind(name)]),
             "query": query,
         },
     )

@@ -1,6 +1,8 @@
 """Browser tests: Debian's chromium, driven through Playwright, against pytest-django's live_server.
 
-Without chromium these tests skip with the reason, or under CI=true fail the run.
+Without chromium these tests skip with the reason, or under CI=true fail the run. Every page a
+test loads is checked when the test is done (page_checks.py): axe-core's WCAG 2.2 AA rules with
+no serious or critical violation, and no markup shown as text.
 """
 
 import os
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.page_checks import AXE_JS, PageChecks
 from tests.browser.signing_in import start_signed_in
 from tests.conftest import missing_prerequisite
 
@@ -35,8 +38,13 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.hookimpl(trylast=True)  # after `-m "not browser"` has deselected what it will
 def pytest_collection_modifyitems(config, items):
     browser_tests = [item for item in items if "browser" in item.keywords]
-    if browser_tests and not Path(CHROMIUM).is_file():
-        skip = missing_prerequisite(f"chromium not found at {CHROMIUM}")
+    missing = None
+    if not Path(CHROMIUM).is_file():
+        missing = f"chromium not found at {CHROMIUM}"
+    elif not AXE_JS.is_file():
+        missing = f"axe-core not found at {AXE_JS} (make test-assets)"
+    if browser_tests and missing:
+        skip = missing_prerequisite(missing)
         for item in browser_tests:
             item.add_marker(skip)
 
@@ -53,14 +61,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context (no cookies) per test, with relative URLs on the live server."""
+    """A fresh browser context (no cookies) per test, with relative URLs on the live server;
+    every page it loads must pass the page checks."""
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1400, "height": 1000}, locale="en-GB"
     )
     context.set_default_timeout(TIMEOUT_MS)
+    checks = PageChecks(context)
     page = context.new_page()
     yield page
     context.close()
+    checks.check(browser, live_server.url)
 
 
 @pytest.fixture

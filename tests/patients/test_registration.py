@@ -87,7 +87,7 @@ def test_registration_form_creates_the_patient_and_opens_their_page(client, rece
         ("nhs_number", "943 476 5918", "Enter a valid NHS number"),
         ("nhs_number", "12345", "Enter a valid NHS number"),
         ("postcode", "NOT A CODE", "Enter a full UK postcode"),
-        ("date_of_birth", "31/02/1990", "Enter a real date of birth"),
+        ("date_of_birth", "31/02/1990", "Date of birth must be a real date"),
         ("date_of_birth", "01/01/2999", "must be today or in the past"),
         ("given_name", "", "Enter the first name"),
         ("email", "not-an-email", "Enter an email address"),

@@ -63,8 +63,40 @@ def test_prescribe_page_turns_the_warning_into_a_confirm_step(client, allergic):
     assert "Allergy warning" in response.content.decode()
     assert not Medication.objects.filter(patient=patient).exists()
     response = client.post(url, {**form, "allergy_confirmed": "on"})
+    assert response.status_code == 400
+    assert "Give the reason for prescribing despite the allergy" in response.content.decode()
+    reason = "Tolerated amoxicillin in 2024 without reaction"
+    response = client.post(url, {**form, "allergy_confirmed": "on", "allergy_reason": reason})
     assert response.status_code == 302
-    assert Medication.objects.filter(patient=patient).count() == 1
+    medication = Medication.objects.get(patient=patient)
+    assert medication.allergy_override.startswith("Prescribed despite a recorded allergy to")
+    assert medication.allergy_override.endswith(reason)
+
+
+def test_an_allergy_override_and_its_reason_are_in_the_journal(client, allergic):
+    gp, patient = allergic
+    services.prescribe(
+        patient,
+        gp,
+        services.NewMedication(concept(AMOXICILLIN_500MG), "acute", "One three times a day", 21),
+        allergy_confirmed=True,
+        override_reason="Tolerated amoxicillin in 2024",
+    )
+    force_login_verified(client, gp)
+    page = client.get(f"/record/patients/{patient.pk}/journal/").content.decode()
+    assert "Prescribed despite a recorded allergy to" in page
+    assert "Tolerated amoxicillin in 2024" in page
+
+
+def test_picking_a_medicine_warns_of_the_allergy_before_saving(client, allergic):
+    gp, patient = allergic
+    force_login_verified(client, gp)
+    check = f"/record/patients/{patient.pk}/medicines/check/"
+    warned = client.get(check, {"medicine_code": AMOXICILLIN_500MG}).content.decode()
+    assert "this patient has a recorded allergy to" in warned
+    assert 'name="allergy_reason"' in warned
+    clear = client.get(check, {"medicine_code": AMLODIPINE_5MG}).content.decode()
+    assert "Allergy warning" not in clear
 
 
 def test_editing_a_consultation_keeps_the_previous_version_with_who_when_why(db):

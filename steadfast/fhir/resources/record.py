@@ -22,7 +22,7 @@ from steadfast.fhir.access import open_patient_record, requires
 from steadfast.fhir.bundles import full_url, searchset
 from steadfast.fhir.capabilities import DMD, RESOURCES, SNOMED, search_openapi
 from steadfast.fhir.errors import FHIRError
-from steadfast.fhir.http import fhir_response
+from steadfast.fhir.http import compact, fhir_response
 from steadfast.fhir.lookups import one_or_404
 from steadfast.fhir.resources.appointment import appointment as appointment_resource
 from steadfast.fhir.resources.patient import patient as patient_resource
@@ -506,6 +506,19 @@ def everything(request, patient: Patient) -> list[dict]:
     )
     resources += [appointment_resource(a) for a in appointments]
     return resources
+
+
+def patient_bundle(request, patient: Patient) -> dict:
+    """The patient's whole record as a collection Bundle: what the Export page downloads."""
+    resources = everything(request, patient)
+    return compact(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "timestamp": timezone.now().isoformat(),
+            "entry": [{"fullUrl": full_url(request, r), "resource": r} for r in resources],
+        }
+    )
 
 
 @router.get(
