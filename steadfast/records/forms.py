@@ -13,7 +13,7 @@ from steadfast.records.models import (
     Severity,
     Significance,
 )
-from steadfast.records.observations import SMOKING_STATUS
+from steadfast.records.observations import SMOKING_STATUS, impossible_reading
 
 # Long enough for the longest note a clinician writes; short enough that a paste of a whole
 # letter is refused with a message (attach it as a document instead).
@@ -26,6 +26,15 @@ SMOKING_CHOICES = [("", "Not asked")] + [
 ]
 
 
+# The consultation form's readings, by field: what each measures.
+READINGS = {
+    "bp_systolic": "bp",
+    "bp_diastolic": "bp",
+    "pulse": "pulse",
+    "weight": "weight",
+    "height": "height",
+    "temperature": "temperature",
+}
 PROBLEM_PARTS = ("q", "code", "significance")
 MEDICINE_PARTS = ("kind", "dose", "quantity", "quantity_unit", "issues_allowed", "review_date")
 MOST_BLOCKS = 10
@@ -110,7 +119,20 @@ class ConsultationForm(MedicineBlocks, PlainMessages, forms.Form):
         data = super().clean()
         if data.get("allergy_confirmed") and not (data.get("allergy_reason") or "").strip():
             self.add_error("allergy_reason", "Give the reason for prescribing despite the allergy")
+        self._check_readings(data)
         return data
+
+    def _check_readings(self, data) -> None:
+        """Every impossible reading at its own field, so the summary lists them all at once."""
+        for name, kind in READINGS.items():
+            if message := impossible_reading(kind, data.get(name)):
+                self.add_error(name, message)
+        systolic, diastolic = data.get("bp_systolic"), data.get("bp_diastolic")
+        if (systolic is None) != (diastolic is None):
+            missing = "bp_diastolic" if diastolic is None else "bp_systolic"
+            self.add_error(missing, "Blood pressure needs both systolic and diastolic.")
+        elif systolic is not None and diastolic >= systolic and "bp_systolic" not in self.errors:
+            self.add_error("bp_diastolic", "Systolic must be higher than diastolic.")
 
 
 class EditConsultationForm(PlainMessages, forms.Form):

@@ -76,3 +76,12 @@ def out_of_range(t: ObservationType, value, value2=None) -> bool:
 def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
     metres = height_cm / 100
     return (weight_kg / (metres * metres)).quantize(Decimal("0.1"))
+
+
+def impossible_reading(kind: str, value) -> str:
+    """Why `value` cannot be a reading of `kind` ("" when it can): what a person could measure,
+    the same limit the service enforces."""
+    t = TYPES[kind]
+    if value is not None and not t.lowest <= value <= t.highest:
+        return f"{t.label} of {value} {t.unit} is not possible; check the value."
+    return ""

@@ -76,3 +76,32 @@ def test_the_journal_shows_a_consultation_as_one_entry_with_its_parts_in_order(c
 
     only_problems = client.get(f"/record/patients/{patient.pk}/journal/", {"type": "problem"})
     assert "Essential hypertension" in only_problems.content.decode()
+
+
+def test_every_impossible_observation_is_reported_at_once(client):
+    """Issue 17 bug 2: only the first impossible observation was reported."""
+    gp = GPFactory()
+    patient = PatientFactory(practice=gp.practice)
+    force_login_verified(client, gp)
+    response = client.post(
+        f"/record/patients/{patient.pk}/consultation/",
+        {
+            "consultation_type": "face_to_face",
+            "history": "Unwell.",
+            "bp_systolic": "900",
+            "bp_diastolic": "80",
+            "pulse": "900",
+            "temperature": "80",
+            "save": "1",
+        },
+    )
+    assert response.status_code == 400
+    summary = response.content.decode().split("nhsuk-error-summary__list")[1].split("</ul>")[0]
+    for field, reading in [
+        ("id_bp_systolic", "Blood pressure of 900"),
+        ("id_pulse", "Pulse of 900"),
+        ("id_temperature", "Temperature of 80"),
+    ]:
+        assert f'href="#{field}"' in summary
+        assert reading in summary
+    assert not Consultation.objects.exists()
