@@ -226,3 +226,28 @@ def patient_appointments(patient) -> tuple[list[Appointment], list[Appointment]]
     upcoming_ids = {a.pk for a in upcoming}
     past = [a for a in reversed(rows) if a.pk not in upcoming_ids]
     return upcoming, past
+
+
+@dataclass
+class PrintedList:
+    clinician: object
+    slots: list  # each with .appointment (live, patient loaded) or None
+
+
+def printed_lists(practice: Practice, day: date, clinician_id: int | None = None) -> list:
+    """Each clinician's slots on `day` with the patient booked in each, for the printed lists
+    (name, birth date and NHS number: what reception checks at the desk). Two queries."""
+    start, end = day_bounds(day)
+    slots = Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
+    if clinician_id:
+        slots = slots.filter(clinician_id=clinician_id)
+    live = Prefetch(
+        "appointments",
+        queryset=Appointment.objects.filter(status__in=LIVE_STATUSES).select_related("patient"),
+        to_attr="live_appointments",
+    )
+    lists: dict[int, PrintedList] = {}
+    for slot in slots.select_related("clinician").prefetch_related(live).order_by("start"):
+        slot.appointment = slot.live_appointments[0] if slot.live_appointments else None
+        lists.setdefault(slot.clinician_id, PrintedList(slot.clinician, [])).slots.append(slot)
+    return sorted(lists.values(), key=lambda c: (c.clinician.role, c.clinician.last_name))

@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import can, requires
-from steadfast.appointments import queries, services
+from steadfast.appointments import printing, queries, services
 from steadfast.appointments.forms import (
     ArrivalsFilterForm,
     BookForm,
@@ -351,3 +351,52 @@ def my_list(request):
             "transitions": services.TRANSITIONS,
         },
     )
+
+
+def _pdf(request, name: str, pdf: bytes, day) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{day.isoformat()}.pdf"'
+    return response
+
+
+@requires("view_appointment_book")
+def day_pdf(request):
+    """The day's book to print: a page per clinician (or the one chosen), A4."""
+    day = day_from(request)
+    clinician = DayFilterForm(request.GET, queries.clinicians_working(request.user.practice, day))
+    lists = queries.printed_lists(request.user.practice, day, clinician.chosen()["clinician_id"])
+    record("print_appointment_book", user=request.user, detail=day.isoformat(), read_only=True)
+    pdf = printing.lists_pdf(
+        title=f"Appointment book, {uk_date(day)}",
+        day=day,
+        practice=request.user.practice,
+        lists=lists,
+    )
+    return _pdf(request, "appointment-book", pdf, day)
+
+
+@requires("manage_arrivals")
+def arrivals_pdf(request):
+    day = day_from(request)
+    record("print_arrivals", user=request.user, detail=day.isoformat(), read_only=True)
+    pdf = printing.lists_pdf(
+        title=f"Arrivals, {uk_date(day)}",
+        day=day,
+        practice=request.user.practice,
+        arrivals=queries.arrivals(request.user.practice, day, everyone=True),
+    )
+    return _pdf(request, "arrivals", pdf, day)
+
+
+@requires("view_own_list")
+def my_list_pdf(request):
+    day = day_from(request)
+    record("print_own_list", user=request.user, detail=day.isoformat(), read_only=True)
+    lists = queries.printed_lists(request.user.practice, day, request.user.pk)
+    pdf = printing.lists_pdf(
+        title=f"{request.user.display_name}, {uk_date(day)}",
+        day=day,
+        practice=request.user.practice,
+        lists=lists,
+    )
+    return _pdf(request, "my-list", pdf, day)
