@@ -143,7 +143,9 @@ def save_consultation(
         raise InvalidEntry("That appointment is for another patient.")
     stamp = _stamp(patient, clinician, occurred_at, retrospective)
     try:
-        return _save_consultation(stamp, note, appointment, clinician, allergy_confirmed)
+        return _save_consultation(
+            stamp, note, appointment, clinician, allergy_confirmed, override_reason
+        )
     except IntegrityError:
         # Two clinicians saving for one appointment at once: the database lets one in.
         if (
@@ -156,7 +158,9 @@ def save_consultation(
         raise
 
 
-def _save_consultation(stamp, note, appointment, clinician, allergy_confirmed) -> Consultation:
+def _save_consultation(
+    stamp, note, appointment, clinician, allergy_confirmed, override_reason
+) -> Consultation:
     with transaction.atomic():
         consultation = Consultation.objects.create(
             **stamp,
