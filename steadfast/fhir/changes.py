@@ -78,6 +78,7 @@ NOT_SERVED = frozenset(
     {
         "practices.OpeningHours",
         "practices.SessionTemplate",
+        "patients.DetailsChange",  # the patient page's history of corrected details
         "records.ConsultationVersion",
         "records.MedicationIssue",
         "records.NoKnownAllergies",

@@ -354,6 +354,8 @@ REPLICATED: dict[str, Replicated] = {
                 "is_sensitive",
                 "recorded_at",
                 "uk_core",
+                "registration_ended_on",
+                "registration_end_reason",
             ),
         ),
         Replicated(
@@ -361,7 +363,13 @@ REPLICATED: dict[str, Replicated] = {
             Slot,
             _build_slot,
             _parse_slot,
-            stored=("delivery_mode", "reserved_for", "embargoed_until", "status"),
+            stored=(
+                "delivery_mode",
+                "reserved_for",
+                "embargoed_until",
+                "status",
+                "national_category",
+            ),
         ),
         Replicated(
             "Appointment",
@@ -444,6 +452,7 @@ REPLICATED: dict[str, Replicated] = {
                 "stopped_at",
                 "stopped_by",
                 "stop_reason",
+                "allergy_override",
             ),
             related=("concept",),
         ),
