@@ -11,6 +11,10 @@ class SlotUnavailable(DomainError):
     pass
 
 
+class BookingKeyReused(DomainError):
+    """A booking's idempotency key came back with a different patient: a client's mistake."""
+
+
 class PatientNotBookable(DomainError):
     pass
 

@@ -1,5 +1,6 @@
 """The Jinja2 environment shared by every page: NHS.UK macros, URLs and UK date formats."""
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -69,6 +70,7 @@ def environment(**options: Any) -> Environment:
         record_banner=record_banner,
         get_messages=messages.get_messages,
         csrf_token_value=get_token,
+        new_booking_key=uuid.uuid4,
     )
     env.filters.update(
         uk_date=uk_date,

@@ -6,6 +6,8 @@ from steadfast.practices.models import SlotType
 
 class BookForm(forms.Form):
     patient = forms.UUIDField(widget=forms.HiddenInput)
+    # Made when the page is drawn, sent again if the person retries: the booking is made once.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(
         label="Reason for appointment",
         max_length=500,

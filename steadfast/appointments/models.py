@@ -2,6 +2,8 @@
 
 A slot never holds two live appointments: a partial unique index says so in the database,
 and booking claims the slot with a conditional UPDATE so concurrent bookers cannot both win.
+A booking may carry the client's idempotency key, unique per practice, so a request retried after
+a dropped connection returns the first booking instead of making a second.
 Appointment history keeps both when a thing happened and when it was recorded, so entries made
 on paper during an outage can be merged later with their true times.
 """
@@ -110,12 +112,20 @@ class Appointment(models.Model):
     comment = models.CharField(max_length=1000, blank=True, help_text="Notes for the practice")
     # Raised by every change: the API's ETag, so two systems cannot overwrite each other.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The key the client made for this booking ("system|value"): a retried request with the same
+    # key gets this appointment back instead of booking again.
+    idempotency_key = models.CharField(max_length=300, null=True, blank=True, editable=False)
 
     objects = ScopedManager(practice="practice")
 
     class Meta:
         ordering = ["slot__start"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="one_booking_per_idempotency_key",
+            ),
             models.UniqueConstraint(
                 fields=["slot"],
                 condition=~Q(status="cancelled"),

@@ -2,6 +2,9 @@
 
 Each action is one transaction. Claiming a slot is a conditional UPDATE (`... WHERE status =
 'free'`), so when many people try for the same slot the database picks exactly one winner.
+A booking may carry the client's idempotency key: the database lets one appointment per practice
+hold a key, so a retry (after a dropped connection, a failover, a double click) gets the first
+booking back instead of a second one.
 """
 
 from datetime import date, datetime, timedelta
@@ -22,6 +25,7 @@ from steadfast.appointments.models import (
 )
 from steadfast.audit import services as audit
 from steadfast.errors import (
+    BookingKeyReused,
     InvalidTransition,
     PatientNotBookable,
     SlotUnavailable,
@@ -42,6 +46,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 BOOKABLE_REGISTRATIONS = frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.TEMPORARY})
 SLOT_GONE = "That slot is no longer available. Choose another slot."
+# The system of the keys Steadfast's own pages make (and of a FHIR client's Idempotency-Key).
+BOOKING_KEY_SYSTEM = "urn:steadfast:booking"
+
+
+def booking_key(value, system: str = BOOKING_KEY_SYSTEM) -> str:
+    """An idempotency key as stored: `system|value`, as a FHIR identifier token reads."""
+    return f"{system}|{value}"
 
 
 def england_bank_holidays(years: range) -> holidays.HolidayBase:
@@ -124,8 +135,15 @@ def _record_event(appointment, from_status, actor, when, note="", action="") -> 
     )
 
 
-def book_appointment(slot_id, patient, booked_by, reason: str = "") -> Appointment:
-    """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable."""
+def book_appointment(
+    slot_id, patient, booked_by, reason: str = "", idempotency_key: str | None = None
+) -> Appointment:
+    """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable.
+
+    With `idempotency_key`, a retry of a booking that was made returns that first appointment
+    (with `replayed` True) instead of booking again. The unique key in the database decides, so
+    a retry racing the first attempt cannot book twice either.
+    """
     require(booked_by, "book_appointments", patient)
     if patient.registration_status not in BOOKABLE_REGISTRATIONS:
         status = patient.get_registration_status_display().lower()
@@ -142,11 +160,32 @@ def book_appointment(slot_id, patient, booked_by, reason: str = "") -> Appointme
                 booked_by=booked_by,
                 booked_at=now,
                 status_changed_at=now,
+                idempotency_key=idempotency_key or None,
             )
             _record_event(appointment, "", booked_by, now)
-    except IntegrityError as exc:  # the partial unique index: belt to the UPDATE's braces
-        raise SlotUnavailable(SLOT_GONE) from exc
+    except (SlotUnavailable, IntegrityError) as exc:
+        # The slot taken or the key used: by this very booking, made before, if the key says so.
+        if idempotency_key and (first := _booked_with_key(patient, idempotency_key)):
+            return first
+        if isinstance(exc, SlotUnavailable):
+            raise
+        raise SlotUnavailable(SLOT_GONE) from exc  # the partial unique index: belt and braces
+    appointment.replayed = False
     return appointment
+
+
+def _booked_with_key(patient, idempotency_key: str) -> Appointment | None:
+    first = (
+        Appointment.objects.filter(practice_id=patient.practice_id, idempotency_key=idempotency_key)
+        .select_related("slot", "slot__clinician")
+        .first()
+    )
+    if first is None:
+        return None
+    if first.patient_id != patient.pk:
+        raise BookingKeyReused("This booking request was already used to book another patient.")
+    first.replayed = True
+    return first
 
 
 def _locked(appointment_id, practice_id, if_version: int | None = None) -> Appointment:

@@ -105,8 +105,13 @@ def _book_from_form(request, slot, form) -> tuple:
     """(patient, appointment, "") once booked, or (patient, None, why not)."""
     patient = _chosen_from(request, form)
     reason = form.cleaned_data["reason"]
+    key = form.cleaned_data["idempotency_key"]
+    key = services.booking_key(key) if key else None
     try:
-        return patient, services.book_appointment(slot.pk, patient, request.user, reason=reason), ""
+        booked = services.book_appointment(
+            slot.pk, patient, request.user, reason=reason, idempotency_key=key
+        )
+        return patient, booked, ""
     except NotPermitted:
         raise
     except DomainError as exc:

@@ -37,7 +37,7 @@ class Capability:
     search: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (type, meaning)
     includes: tuple[str, ...] = ()
     operations: tuple[str, ...] = ()  # e.g. "everything": GET /{type}/{id}/$everything
-    conditional_create: bool = False  # If-None-Exist honoured (identifier=NHS number)
+    conditional_create: bool = False  # If-None-Exist honoured (identifier=<system>|<value>)
 
     @property
     def parameters(self) -> frozenset[str]:
@@ -90,6 +90,7 @@ RESOURCES: dict[str, Capability] = {
             "date": ("date", "Appointment start, with eq/ge/le/gt/lt prefixes"),
         },
         includes=("Appointment:patient",),
+        conditional_create=True,
     ),
     **{
         resource_type: Capability(

@@ -23,6 +23,7 @@ from steadfast.errors import (
     VersionConflict,
 )
 from steadfast.fhir.http import fhir_response
+from steadfast.switchover import DATABASE_UNAVAILABLE, switching_over
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ ISSUE_CODES = {
     415: "not-supported",
     422: "processing",
     500: "exception",
+    503: "transient",
 }
 
 
@@ -152,8 +154,14 @@ def _unexpected(request, exc: Exception) -> HttpResponse:
     return outcome_response(500, "The server could not complete the request.")
 
 
+def _database_unavailable(request, exc: Exception) -> HttpResponse:
+    return switching_over(request)  # 503 OperationOutcome with Retry-After
+
+
 def install_handlers(api) -> None:
     api.add_exception_handler(Exception, _unexpected)
+    for unavailable in DATABASE_UNAVAILABLE:
+        api.add_exception_handler(unavailable, _database_unavailable)
     api.add_exception_handler(FHIRError, _fhir_error)
     api.add_exception_handler(NinjaValidationError, _parameters_invalid)
     api.add_exception_handler(pydantic.ValidationError, _resource_invalid)

@@ -2,9 +2,13 @@
 
 Booking and cancelling go through appointments/services.py, so the database still decides who
 wins a slot; versions (ETag / If-Match) stop two systems overwriting each other's changes.
+A booking retried after a timeout or a failover is made once: the client names it with an
+`Idempotency-Key` header or a conditional create (`If-None-Exist: identifier=<system>|<value>`),
+and the retry gets the first booking back (200) instead of a second one.
 """
 
 import re
+from urllib.parse import unquote
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import QuerySet
@@ -46,6 +50,7 @@ def appointment(a: Appointment) -> dict:
         "resourceType": "Appointment",
         "id": str(a.pk),
         "meta": {"versionId": str(a.version)},
+        "identifier": _identifiers(a),
         "status": FHIR_STATUS[a.status],
         "cancelationReason": {"text": a.cancellation_reason or "Cancelled"} if cancelled else None,
         "description": a.reason,
@@ -66,6 +71,13 @@ def appointment(a: Appointment) -> dict:
             },
         ],
     }
+
+
+def _identifiers(a: Appointment) -> list[dict] | None:
+    if not a.idempotency_key:
+        return None
+    system, _, value = a.idempotency_key.partition("|")
+    return [{"system": system, "value": value}]
 
 
 def _answer(request, a: Appointment, status: int = 200):
@@ -153,13 +165,38 @@ def book_appointment(request):
     who = one_or_422(Patient.objects.filter(practice_id=practice_id), "Patient", patient_id)
     open_patient_record(request.user, who, "view_patient_for_booking")
     booked = services.book_appointment(
-        slot.pk, who, request.user, reason=resource.description or ""
+        slot.pk,
+        who,
+        request.user,
+        reason=resource.description or "",
+        idempotency_key=_idempotency_key(request),
     )
+    if booked.replayed:
+        return _answer(request, _reload(request, booked.pk), status=200)
     if resource.comment:
         booked = services.amend_appointment(
             booked, request.user, reason=booked.reason, comment=resource.comment
         )
     return _answer(request, _reload(request, booked.pk), status=201)
+
+
+def _idempotency_key(request) -> str | None:
+    """The booking's key, `system|value`, from Idempotency-Key or If-None-Exist (or None)."""
+    keys = set()
+    if (header := request.headers.get("Idempotency-Key")) is not None:
+        value = header.strip()
+        if not 0 < len(value) <= 200:
+            raise FHIRError(400, "Idempotency-Key must be 1 to 200 characters.")
+        keys.add(services.booking_key(value))
+    if (condition := request.headers.get("If-None-Exist")) is not None:
+        name, _, token = condition.strip().partition("=")
+        system, bar, value = unquote(token).partition("|")
+        if name != "identifier" or not (system and bar and value) or len(token) > 300:
+            raise FHIRError(400, "If-None-Exist must be identifier=<system>|<value>.")
+        keys.add(services.booking_key(value, system))
+    if len(keys) > 1:
+        raise FHIRError(400, "Idempotency-Key and If-None-Exist name different bookings.")
+    return keys.pop() if keys else None
 
 
 def _if_match(request) -> int | None:
