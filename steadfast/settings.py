@@ -1,6 +1,7 @@
 """Steadfast settings: one module, driven by the environment.
 
-DATABASE_URL picks the database (SQLite under var/ by default, PostgreSQL in production);
+DATABASE_URL picks the database (SQLite under var/ by default, PostgreSQL in production, a
+Patroni cluster as a multi-host URL: see steadfast/database_url.py);
 SECRET_KEY comes from the environment or, for a local install, a file under var/.
 """
 
@@ -9,9 +10,10 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 import nhsuk_frontend_jinja
 from csp.constants import NONCE, NONE, SELF
+
+from steadfast import database_url
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("STEADFAST_VAR_DIR", BASE_DIR.parent / "var"))
@@ -97,8 +99,10 @@ TEMPLATES = [
 
 
 def _database() -> dict:
-    default_url = f"sqlite:///{VAR_DIR / 'steadfast.sqlite3'}"
-    db = dj_database_url.config(default=default_url, conn_max_age=60, conn_health_checks=True)
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'steadfast.sqlite3'}"
+    # Connections are kept a minute, checked before reuse in each request, and dropped after an
+    # error: after a failover the next request connects afresh and finds the new primary.
+    db = database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db["CONN_MAX_AGE"] = 0
         db["OPTIONS"] = {

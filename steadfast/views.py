@@ -1,11 +1,13 @@
 """Error pages in the service's own look."""
 
+import sys
 import uuid
 
 from django.shortcuts import render
 
 from steadfast.audit.record_access import record_refusal
 from steadfast.errors import NotPermitted
+from steadfast.switchover import is_database_unavailable, switching_over
 
 
 def forbidden(request, exception=None):
@@ -37,4 +39,8 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django calls this inside the `except` of whatever failed; a lost database connection is
+    a failover in progress, not a fault: answer 503 "switching over" instead."""
+    if is_database_unavailable(sys.exception()):
+        return switching_over(request)
     return render(request, "errors/500.jinja", {"page_title": "Something went wrong"}, status=500)

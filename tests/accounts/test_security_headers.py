@@ -86,9 +86,23 @@ def test_pages_carry_a_strict_policy_whose_nonce_only_the_inline_script_has(clie
     assert parts(second).inline_script_nonces != [nonce]  # a fresh nonce for every response
 
 
-def test_htmx_is_told_not_to_add_its_inline_style(client):
+def htmx_config(client) -> dict:
     page = client.get(reverse("accounts:login")).content.decode()
-    assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in page
+    return json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page)[1])
+
+
+def test_htmx_is_told_not_to_add_its_inline_style(client):
+    assert htmx_config(client)["includeIndicatorStyles"] is False
+
+
+def test_htmx_shows_switching_over_in_place_but_no_other_error(client):
+    handling = htmx_config(client)["responseHandling"]
+    first_match = {
+        code: next(r for r in handling if re.fullmatch(r["code"], code))
+        for code in ("200", "503", "500", "404")
+    }
+    assert first_match["503"]["swap"] is True
+    assert not any(first_match[code]["swap"] for code in ("500", "404"))
 
 
 def test_https_setting_turns_on_hsts_and_secure_cookies(tmp_path, settings):
