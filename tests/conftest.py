@@ -34,6 +34,11 @@ def pytest_addoption(parser):
     parser.addoption(
         "--postgres", action="store_true", help="run against a throwaway PostgreSQL server"
     )
+    parser.addoption(
+        "--cluster",
+        action="store_true",
+        help="also run the tests that start a Patroni cluster and kill its members",
+    )
 
 
 def missing_prerequisite(reason: str):
@@ -73,6 +78,8 @@ def pytest_unconfigure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--cluster"):  # they start a cluster of their own: see tests/ops
+        _deselect(config, items, [i for i in items if "cluster" in i.keywords])
     if config.getoption("--postgres"):
         if config.steadfast_pg_error:
             skip = missing_prerequisite(f"PostgreSQL unavailable: {config.steadfast_pg_error}")
@@ -80,11 +87,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
         return
     # The SQLite pass leaves PostgreSQL-only tests to the --postgres pass.
-    selected = [i for i in items if "postgres" not in i.keywords]
-    deselected = [i for i in items if "postgres" in i.keywords]
+    _deselect(config, items, [i for i in items if "postgres" in i.keywords])
+
+
+def _deselect(config, items, deselected) -> None:
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+        items[:] = [i for i in items if i not in deselected]
 
 
 @pytest.fixture(autouse=True)
