@@ -8,7 +8,7 @@ HTMX := 2.0.8
 AXE_CORE := 4.14.1
 export STEADFAST_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test checks install install-dev assets test-assets assets-integrity lock lock-upgrade lint fmt clean
+.PHONY: run test test-cluster ops-venv checks install install-dev assets test-assets assets-integrity lock lock-upgrade lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,23 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS)
 test: install-dev test-assets checks
 	$(PYTEST)
 	$(PYTEST) --postgres -m "not browser"
+	$(MAKE) test-cluster
+
+# Failover: a Patroni cluster of three (ops/cluster.py) whose primary, then a replica, is killed
+# while receptionists book over HTTP (tests/ops). Needs etcd-server and pgbackrest (Debian).
+test-cluster: install-dev ops-venv
+	$(BIN)/pytest -p no:cacheprovider --cluster tests/ops
+
+# Patroni in a virtualenv of its own, from Debian's python3 and requirements/ops-lock.txt. As root
+# it goes outside the checkout, since PostgreSQL and Patroni run as the postgres user, who must be
+# able to run it wherever the checkout is.
+export PATRONI_VENV ?= $(if $(filter 0,$(shell id -u)),/opt/steadfast/patroni,$(CURDIR)/var/patroni)
+OPS_LOCK := requirements/ops-lock.txt
+ops-venv: $(PATRONI_VENV)/.installed
+$(PATRONI_VENV)/.installed: $(OPS_LOCK)
+	/usr/bin/python3 -m venv $(PATRONI_VENV)
+	$(PATRONI_VENV)/bin/pip install --quiet --require-hashes -r $(OPS_LOCK)
+	touch $@
 
 # The guard rails: each fails the build on its own. .pre-commit-config.yaml runs the same locally.
 checks: install-dev
@@ -99,7 +116,7 @@ checks: install-dev
 	$(BIN)/djlint steadfast --lint
 	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
-# Rewrite both locks from pyproject.toml, keeping every pin that still fits (new dependencies get
+# Rewrite the locks from pyproject.toml (and Patroni's from requirements/ops.in), keeping every pin that still fits (new dependencies get
 # the newest release allowed); `make lock-upgrade` moves every package to its newest allowed
 # release. Review the diff of requirements/ before committing it.
 UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
@@ -107,6 +124,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.
 lock: $(VENV)/.installed-dev
 	$(UV_COMPILE) pyproject.toml --extra dev requirements/build.in -o $(DEV_LOCK)
 	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(DEV_LOCK) -o $(LOCK)
+	$(UV_COMPILE) requirements/ops.in -o $(OPS_LOCK)
 lock-upgrade: LOCK_ARGS += --upgrade
 lock-upgrade: lock
 
