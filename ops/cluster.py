@@ -403,6 +403,24 @@ class LocalCluster:
             )
         return result.stdout
 
+    def backup(self, kind: str = "full") -> str:
+        """A pgBackRest backup (full, diff or incr) of the current primary."""
+        return self.pgbackrest(self.wait_for_leader(60), "backup", f"--type={kind}")
+
+    def archive_now(self, timeout: float = 120) -> None:
+        """Close the primary's current WAL segment and wait until it is in the repository."""
+        import psycopg
+
+        with psycopg.connect(self.dsn(self.wait_for_leader(60)), autocommit=True) as conn:
+            closed = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                last = conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0]
+                if last and last[8:] >= closed[8:]:  # same timeline: names sort by position
+                    return
+                time.sleep(0.5)
+        raise ClusterUnavailable(f"WAL segment {closed} not archived after {timeout:.0f} s")
+
     # -- stopping ----------------------------------------------------------------------------
 
     def stop(self, timeout: float = 60) -> None:

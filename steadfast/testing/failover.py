@@ -54,6 +54,8 @@ class Booking:
     slot_id: str
     via: str  # "page" or "fhir"
     sent_at: float  # first attempt (monotonic)
+    sent_wall: float = 0.0  # the same, as a Unix time, to compare with the database's clock
+    acked_wall: float = 0.0
     acked_at: float = 0.0
     last_attempt_at: float = 0.0
     appointment_id: str = ""
@@ -86,6 +88,7 @@ class Site:
         self.cluster = cluster_module.LocalCluster(root / "cluster", timing=dict(timing))
         self.var = root / "var"
         self.patients, self.weeks = patients, weeks
+        self.demo_histories = False  # clinical records too (slower to load)
         self.server: subprocess.Popen | None = None
         self.base = ""
 
@@ -112,9 +115,8 @@ class Site:
         self.var.mkdir(parents=True, exist_ok=True)
         self.cluster.start()
         self.steadfast("migrate", "--no-input")
-        self.steadfast(
-            "demo", "--patients", str(self.patients), "--weeks", str(self.weeks), "--no-histories"
-        )
+        demo = ["demo", "--patients", str(self.patients), "--weeks", str(self.weeks)]
+        self.steadfast(*demo, *([] if self.demo_histories else ["--no-histories"]))
         self.token = self.steadfast("token", RECEPTIONIST).split()[-1]
         port = cluster_module.free_port()
         self.server = subprocess.Popen(
@@ -136,7 +138,8 @@ class Site:
                 time.sleep(0.3)
         raise RuntimeError("steadfast serve did not start")
 
-    def stop(self) -> None:
+    def stop(self, clean: bool = True) -> None:
+        """Stop the server and the cluster; `clean=False` kills the cluster (a throwaway)."""
         if self.server:
             self.server.terminate()
             try:
@@ -145,7 +148,7 @@ class Site:
                 self.server.kill()
                 self.server.wait()
         if self.cluster.members:
-            self.cluster.stop()
+            self.cluster.stop(timeout=60 if clean else 0)
 
     def query(self, sql: str, params=()) -> list[tuple]:
         import psycopg
@@ -210,7 +213,9 @@ class Client(threading.Thread):
                 slot_id = self.slots.pop()
             except IndexError:
                 return
-            booking = Booking(str(uuid.uuid4()), slot_id, self.via, time.monotonic())
+            booking = Booking(
+                str(uuid.uuid4()), slot_id, self.via, time.monotonic(), sent_wall=time.time()
+            )
             with self.tally.lock:
                 self.tally.bookings.append(booking)
             self.book(booking, self.random.choice(self.patients))
@@ -276,7 +281,7 @@ class Client(threading.Thread):
             booking.appointment_id = json.loads(body).get("id", "")
         elif "Booked" in body and (link := BOOKED_LINK.search(body)):
             booking.appointment_id = link[1]
-        booking.acked_at = time.monotonic()
+        booking.acked_at, booking.acked_wall = time.monotonic(), time.time()
         return bool(booking.appointment_id)
 
 

@@ -2,33 +2,14 @@
 
 The drill of benchmarks/failover.py, smaller and with the short Patroni timing of ops/cluster.py
 --fast (ttl 10, loop_wait 2; production uses ttl 20, loop_wait 5). Runs with `pytest --cluster`
-(make test runs it), as it starts its own etcd, Patroni, PostgreSQL and `steadfast serve`.
+(make test runs it): tests/ops/conftest.py starts etcd, Patroni, PostgreSQL and `steadfast serve`.
 """
-
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from steadfast.testing.failover import Site, cluster_module, storm, verify, wait_for_role
-from tests.conftest import missing_prerequisite
+from steadfast.testing.failover import storm, verify, wait_for_role
 
 pytestmark = pytest.mark.cluster
-if missing := cluster_module.prerequisites():
-    pytestmark = [pytestmark, missing_prerequisite("; ".join(missing))]
-
-
-@pytest.fixture(scope="module")
-def site():
-    # Not under pytest's tmp_path: the cluster's user (postgres, when root) must reach it.
-    root = Path(tempfile.mkdtemp(prefix="steadfast-failover-"))
-    site = Site(root, fast=True, patients=200, weeks=4)
-    try:
-        yield site.start(threads=6)
-    finally:
-        site.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_primary_killed_mid_booking_loses_and_doubles_nothing_and_rejoins(site):
