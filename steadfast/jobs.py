@@ -38,6 +38,11 @@ JOBS: list[PeriodicJob] = [
         "steadfast.audit.services.checkpoint_chains",
         lambda: settings.AUDIT_CHECKPOINT_INTERVAL.total_seconds() / 60,
     ),
+    PeriodicJob(
+        "sqlite-backup",
+        "steadfast.sqlite_backup.scheduled_backup",
+        lambda: settings.BACKUP_EVERY_MINUTES,
+    ),
 ]
 # A practice node (STEADFAST_NODE=1) follows the central server every few seconds.
 NODE_FOLLOW = PeriodicJob(

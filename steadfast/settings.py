@@ -214,6 +214,14 @@ PACK_KEEP = int(os.environ.get("STEADFAST_PACK_KEEP", 8))
 PACK_DAYS = int(os.environ.get("STEADFAST_PACK_DAYS", 2))
 PACK_PASSPHRASE_FILE = os.environ.get("STEADFAST_PACK_PASSPHRASE_FILE", "")
 
+# Backups of the embedded SQLite database (`steadfast backup`): the worker takes one every
+# BACKUP_EVERY_MINUTES into BACKUP_DIR (best on another disk or a share), keeping BACKUP_KEEP,
+# encrypted to the age public key BACKUP_RECIPIENT when set. PostgreSQL: pgBackRest instead.
+BACKUP_DIR = Path(os.environ.get("STEADFAST_BACKUP_DIR", VAR_DIR / "backups"))
+BACKUP_EVERY_MINUTES = int(os.environ.get("STEADFAST_BACKUP_EVERY_MINUTES", 60))
+BACKUP_KEEP = int(os.environ.get("STEADFAST_BACKUP_KEEP", 48))
+BACKUP_RECIPIENT = os.environ.get("STEADFAST_BACKUP_RECIPIENT", "")
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False

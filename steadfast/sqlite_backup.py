@@ -8,6 +8,7 @@ name, and the newest `keep` are kept. With an age recipient (public key) the cop
 A restore checks the file the same way before it writes anything.
 """
 
+import logging
 import os
 import re
 import sqlite3
@@ -20,6 +21,7 @@ from pathlib import Path
 import pyrage
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 PREFIX = "steadfast-"
 PLAIN, ENCRYPTED = ".sqlite3", ".sqlite3.age"
 
@@ -100,6 +102,17 @@ def take_backup(to_dir: Path, keep: int, recipient: str | None = None) -> tuple[
         copy.replace(final)
     prune(to_dir, keep)
     return final, verdict
+
+
+def scheduled_backup() -> Path | None:
+    """The worker's job (steadfast/jobs.py): a backup into BACKUP_DIR. On PostgreSQL there is
+    nothing to do here: pgBackRest archives continuously and its timers take the backups."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return None
+    recipient = settings.BACKUP_RECIPIENT or None
+    path, verdict = take_backup(settings.BACKUP_DIR, settings.BACKUP_KEEP, recipient)
+    logger.info("backup %s checked: %s", path.name, verdict)
+    return path
 
 
 def prune(to_dir: Path, keep: int) -> list[Path]:

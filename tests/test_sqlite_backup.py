@@ -173,3 +173,11 @@ def test_a_file_that_is_not_a_backup_is_refused(env, tmp_path):
     target_env = env | {"DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}"}
     refused = steadfast(target_env, "restore", str(junk), check=False)
     assert refused.returncode != 0 and "not a SQLite database" in refused.stderr
+
+
+def test_the_worker_takes_a_backup_on_its_schedule(env, tmp_path):
+    backups = tmp_path / "scheduled"
+    worker_env = env | {"STEADFAST_BACKUP_DIR": str(backups), "STEADFAST_BACKUP_KEEP": "3"}
+    steadfast(worker_env, "worker", "--once")
+    [backup] = backups.iterdir()
+    assert backup.name.startswith("steadfast-") and backup.name.endswith(".sqlite3")

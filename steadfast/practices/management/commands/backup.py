@@ -1,8 +1,8 @@
 """`steadfast backup --to DIR`: a checked backup of the embedded SQLite database, while serving."""
 
-import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from steadfast.sqlite_backup import BackupFailed, take_backup
@@ -15,11 +15,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--to", required=True, type=Path, help="folder for the backups")
-        parser.add_argument("--keep", type=int, default=14, help="how many backups to keep")
+        parser.add_argument(
+            "--to", type=Path, default=settings.BACKUP_DIR, help="folder (default BACKUP_DIR)"
+        )
+        parser.add_argument("--keep", type=int, default=settings.BACKUP_KEEP, help="how many")
         parser.add_argument(
             "--recipient",
-            default=os.environ.get("STEADFAST_BACKUP_RECIPIENT", ""),
+            default=settings.BACKUP_RECIPIENT,
             help="age public key (age1...) to encrypt to; default $STEADFAST_BACKUP_RECIPIENT",
         )
 
