@@ -85,6 +85,15 @@ LIVE_STATUSES = (
 )
 
 
+# The system of the keys Steadfast's own pages make (and of a FHIR client's Idempotency-Key).
+BOOKING_KEY_SYSTEM = "urn:steadfast:booking"
+
+
+def booking_key(value, system: str = BOOKING_KEY_SYSTEM) -> str:
+    """An idempotency key as Appointment stores it: `system|value`, as a FHIR identifier token."""
+    return f"{system}|{value}"
+
+
 class CancelledBy(models.TextChoices):
     PATIENT = "patient", "Patient"
     PRACTICE = "practice", "Practice"

@@ -46,13 +46,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 BOOKABLE_REGISTRATIONS = frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.TEMPORARY})
 SLOT_GONE = "That slot is no longer available. Choose another slot."
-# The system of the keys Steadfast's own pages make (and of a FHIR client's Idempotency-Key).
-BOOKING_KEY_SYSTEM = "urn:steadfast:booking"
-
-
-def booking_key(value, system: str = BOOKING_KEY_SYSTEM) -> str:
-    """An idempotency key as stored: `system|value`, as a FHIR identifier token reads."""
-    return f"{system}|{value}"
 
 
 def england_bank_holidays(years: range) -> holidays.HolidayBase:

@@ -21,7 +21,7 @@ from steadfast.appointments.forms import (
     RescheduleForm,
     StatusForm,
 )
-from steadfast.appointments.models import SlotStatus
+from steadfast.appointments.models import SlotStatus, booking_key
 from steadfast.appointments.slot_types import slot_type_warning
 from steadfast.audit.record_access import break_glass_first, open_patient_record, record_search
 from steadfast.audit.services import record
@@ -106,7 +106,7 @@ def _book_from_form(request, slot, form) -> tuple:
     patient = _chosen_from(request, form)
     reason = form.cleaned_data["reason"]
     key = form.cleaned_data["idempotency_key"]
-    key = services.booking_key(key) if key else None
+    key = booking_key(key) if key else None
     try:
         booked = services.book_appointment(
             slot.pk, patient, request.user, reason=reason, idempotency_key=key

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from steadfast.appointments import services
-from steadfast.appointments.models import Appointment, Slot, SlotStatus
+from steadfast.appointments.models import Appointment, Slot, SlotStatus, booking_key
 from steadfast.audit.models import AuditEvent
 from steadfast.errors import BookingKeyReused, SlotUnavailable
 from tests.factories import PatientFactory, SlotFactory, UserFactory, london, tomorrow
@@ -26,7 +26,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def key() -> str:
-    return services.booking_key(uuid.uuid4())
+    return booking_key(uuid.uuid4())
 
 
 def slot_at(gp, hour: int, minute: int = 0):

@@ -16,7 +16,13 @@ from fhir.resources.R4B.appointment import Appointment as FHIRAppointment
 from ninja import Router
 
 from steadfast.appointments import services
-from steadfast.appointments.models import Appointment, AppointmentStatus, CancelledBy, Slot
+from steadfast.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    Slot,
+    booking_key,
+)
 from steadfast.audit.record_access import record_search
 from steadfast.fhir.access import open_patient_record, requires
 from steadfast.fhir.body import read_resource
@@ -187,13 +193,13 @@ def _idempotency_key(request) -> str | None:
         value = header.strip()
         if not 0 < len(value) <= 200:
             raise FHIRError(400, "Idempotency-Key must be 1 to 200 characters.")
-        keys.add(services.booking_key(value))
+        keys.add(booking_key(value))
     if (condition := request.headers.get("If-None-Exist")) is not None:
         name, _, token = condition.strip().partition("=")
         system, bar, value = unquote(token).partition("|")
         if name != "identifier" or not (system and bar and value) or len(token) > 300:
             raise FHIRError(400, "If-None-Exist must be identifier=<system>|<value>.")
-        keys.add(services.booking_key(value, system))
+        keys.add(booking_key(value, system))
     if len(keys) > 1:
         raise FHIRError(400, "Idempotency-Key and If-None-Exist name different bookings.")
     return keys.pop() if keys else None
