@@ -5,7 +5,9 @@ replication, strict), migrates Steadfast onto it with the demo practice, serves 
 serve` on 127.0.0.1, and sets CLIENTS receptionists booking over HTTP (half from the day view's
 Book button, half through FHIR, each booking with its idempotency key; see
 steadfast/testing/failover.py). After BEFORE seconds the primary's postmaster and backends are
-SIGKILLed; booking goes on for AFTER seconds. Then every booking acknowledged to a client must be
+SIGKILLed (with --kill host, its Patroni too: the host is lost, so the leader key must expire,
+ttl 20 s, and the old primary is started again afterwards, as systemd would); booking goes on for
+AFTER seconds. Then every booking acknowledged to a client must be
 in the new primary exactly once, no slot may hold two live appointments, and the audit chain
 must verify there; the old primary must be back as a replica. Everything is stopped at the end.
 
@@ -32,6 +34,7 @@ def main() -> int:
     parser.add_argument("--before", type=float, default=15, help="seconds of booking before")
     parser.add_argument("--after", type=float, default=60, help="seconds of booking after")
     parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--kill", choices=["postgres", "host"], default="postgres")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="steadfast-failover-") as work:
         site = Site(Path(work), fast=False, patients=args.patients, weeks=8)
@@ -46,10 +49,17 @@ def main() -> int:
                 clients=args.clients,
                 before_s=args.before,
                 after_s=args.after,
-                kill=lambda: site.cluster.kill_postgres(old),
+                kill=lambda: (
+                    site.cluster.kill_member(old)
+                    if args.kill == "host"
+                    else site.cluster.kill_postgres(old)
+                ),
             )
             new = site.cluster.leader()
-            print(f"killed {old.name}'s PostgreSQL; new primary {new.name if new else 'none'}")
+            what = "host (Patroni and PostgreSQL)" if args.kill == "host" else "PostgreSQL"
+            print(f"killed {old.name}'s {what}; new primary {new.name if new else 'none'}")
+            if args.kill == "host":
+                site.cluster.start_member(old)  # the host comes back
             rejoined = wait_for_role(site, old.name, "replica", 60)
             print(f"{old.name} back as a replica by itself: {'yes' if rejoined else 'no'}")
             verdict = verify(site, tally, killed_at)
