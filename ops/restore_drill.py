@@ -211,7 +211,10 @@ def drill(
                 verdict["inspected"] = inspect(conn)
         verdict["differences"] = compare(the_mark["tables"], found)
         env = {**(env or os.environ), "DATABASE_URL": scratch.dsn(database, user=database)}
-        audit = subprocess.run([steadfast, "audit-verify"], env=env, capture_output=True, text=True)
+        as_of = ["--as-of", the_mark["target_time"]]  # later checkpoints are not in this copy
+        audit = subprocess.run(
+            [steadfast, "audit-verify", *as_of], env=env, capture_output=True, text=True
+        )
         verdict["audit"] = (audit.stdout or audit.stderr).strip()
         verdict["verified"] = audit.returncode == 0 and not verdict["differences"]
     finally:

@@ -24,6 +24,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 PREFIX = "steadfast-"
 PLAIN, ENCRYPTED = ".sqlite3", ".sqlite3.age"
+STAMP = "%Y%m%dT%H%M%S%fZ"  # in each backup's name: when it was taken, in UTC
 
 
 class BackupFailed(Exception):
@@ -58,10 +59,11 @@ def _regexp(pattern, value) -> bool | None:
     return None if pattern is None or value is None else bool(re.search(pattern, str(value)))
 
 
-def check(copy: Path) -> str:
+def check(copy: Path, as_of: datetime | None = None) -> str:
     """Raise BackupFailed unless the copy is sound (pages, indexes, NOT NULL and CHECK
     constraints) and its audit chain verifies. `copy` is a private copy: it is opened writable,
-    since SQLite skips CHECK constraints when checking a read-only database."""
+    since SQLite skips CHECK constraints when checking a read-only database. `as_of` is when the
+    copy was taken: audit checkpoints written after it are not held against it."""
     conn = sqlite3.connect(copy)
     conn.create_function("REGEXP", 2, _regexp, deterministic=True)
     try:
@@ -72,8 +74,9 @@ def check(copy: Path) -> str:
     if problems != ["ok"]:
         raise BackupFailed(f"integrity check failed: {'; '.join(problems[:5])}")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}"}
+    as_of_args = ["--as-of", as_of.isoformat()] if as_of else []
     result = subprocess.run(
-        [sys.executable, "-m", "steadfast.cli", "audit-verify"],
+        [sys.executable, "-m", "steadfast.cli", "audit-verify", *as_of_args],
         env=env,
         capture_output=True,
         text=True,
@@ -88,12 +91,12 @@ def take_backup(to_dir: Path, keep: int, recipient: str | None = None) -> tuple[
     """Back the live database up into `to_dir`; (the backup's path, the audit verdict)."""
     source = live_database()
     to_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    final = to_dir / f"{PREFIX}{stamp}{ENCRYPTED if recipient else PLAIN}"
+    taken = datetime.now(UTC)
+    final = to_dir / f"{PREFIX}{taken.strftime(STAMP)}{ENCRYPTED if recipient else PLAIN}"
     with tempfile.TemporaryDirectory(dir=to_dir, prefix=".partial-") as work:
         copy = Path(work) / "copy.sqlite3"
         copy_database(source, copy)
-        verdict = check(copy)
+        verdict = check(copy, as_of=taken)
         if recipient:
             sealed = Path(work) / "copy.age"
             pyrage.encrypt_file(str(copy), str(sealed), [_recipient(recipient)])
@@ -145,12 +148,22 @@ def restore(backup: Path, target: Path, *, force: bool, identity: str | None = N
                 copy_database(backup, copy)  # the backup itself stays untouched
             except sqlite3.DatabaseError as exc:
                 raise BackupFailed(f"{backup.name} is not a SQLite database: {exc}") from exc
-        verdict = check(copy)
+        verdict = check(copy, as_of=_taken(backup))
         if target.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             copy_database(target, target.with_name(f"{target.name}.before-restore-{stamp}"))
         copy_database(copy, target)  # through SQLite, so the target's WAL stays consistent
     return verdict
+
+
+def _taken(backup: Path) -> datetime | None:
+    """When a backup was taken, from its name; None if it was renamed (then every checkpoint
+    counts, the strict choice)."""
+    stamp = backup.name.removeprefix(PREFIX).split(".")[0]
+    try:
+        return datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _recipient(text: str) -> pyrage.x25519.Recipient:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from functools import cache
 from logging.handlers import SysLogHandler
 from pathlib import Path
@@ -108,7 +109,9 @@ class CheckpointFile:
         return sum(len(c) for c in self.by_chain.values())
 
 
-def read(path: Path | None = None) -> CheckpointFile:
+def read(path: Path | None = None, as_of: datetime | None = None) -> CheckpointFile:
+    """The checkpoint file; with `as_of`, only checkpoints written by then (to check a copy of the
+    database from that time: a backup, a point-in-time restore)."""
     path = Path(path or settings.AUDIT_CHECKPOINT_FILE)
     by_chain: dict[str, dict[int, Checkpoint]] = {}
     problems = []
@@ -124,6 +127,8 @@ def read(path: Path | None = None) -> CheckpointFile:
             if not checkpoint.genuine:
                 problems.append(f"line {number} of the checkpoint file is forged (bad signature)")
                 continue
+            if as_of is not None and datetime.fromisoformat(checkpoint.at) > as_of:
+                continue  # written after the copy was taken
             places = by_chain.setdefault(checkpoint.chain, {})
             earlier = places.setdefault(checkpoint.seq, checkpoint)
             if earlier.hash != checkpoint.hash:

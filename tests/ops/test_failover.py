@@ -23,7 +23,7 @@ def test_primary_killed_mid_booking_loses_and_doubles_nothing_and_rejoins(site):
     assert (verdict.lost, verdict.duplicate, verdict.double_booked_slots) == (0, 0, 0)
     assert 0 < verdict.rto_s < 30
     assert set(verdict.answers) <= {0, 200, 201, 503}  # never a 500: "switching over" at worst
-    assert "audit chain intact" in verdict.audit
+    assert "audit trail intact" in verdict.audit
     new = site.cluster.leader()
     assert new is not None and new.name != old.name
     assert wait_for_role(site, old.name, "replica", 60), "the old primary did not rejoin"
@@ -50,4 +50,4 @@ def test_replica_lost_mid_booking_writes_carry_on(site):
     assert site.cluster.leader().name == leader.name  # no failover for a replica
     site.cluster.start_member(site.cluster.member(sync))  # it comes back as a replica
     assert wait_for_role(site, sync, "replica", 60)
-    assert "audit chain intact" in verdict.audit
+    assert "audit trail intact" in verdict.audit

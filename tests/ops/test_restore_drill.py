@@ -46,7 +46,7 @@ def test_restore_to_a_time_mid_load_has_all_before_and_nothing_after(site):
         inspect=booking_keys,
     )
 
-    assert verdict["differences"] == [] and "audit chain intact" in verdict["audit"]
+    assert verdict["differences"] == [] and "audit trail intact" in verdict["audit"]
     assert verdict["verified"]
     restored = verdict["inspected"]
     before = [b for b in tally.acked if b.acked_wall < target]

@@ -3,6 +3,7 @@ naming each break and how many entries are missing."""
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -40,6 +41,11 @@ def chain_heads() -> dict[str, Head]:
     return {str(chain): Head(*rest) for chain, *rest in ChainHead.objects.values_list(*fields)}
 
 
+def _aware(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 class Command(BaseCommand):
     help = (
         "Verify the audit trail: each practice's hash chain, its signed head and the signed"
@@ -51,10 +57,16 @@ class Command(BaseCommand):
             "--checkpoints",
             help="checkpoint file to check against (default: AUDIT_CHECKPOINT_FILE)",
         )
+        parser.add_argument(
+            "--as-of",
+            type=_aware,
+            help="the time a copy being checked was taken (a backup, a point-in-time restore):"
+            " checkpoints written after it are not held against it",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        checkpoint_file = checkpoints.read(options["checkpoints"])
+        checkpoint_file = checkpoints.read(options["checkpoints"], options["as_of"])
         heads = chain_heads()
         rows = chain_rows()
         try:
