@@ -18,7 +18,6 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,12 +49,14 @@ def main() -> int:
                 f"cluster up, {args.patients} patients loaded in {time.monotonic() - started:.0f} s"
             )
             site.cluster.backup("full")
-            marks = []
+            marks, marked = [], []
 
             def backup_and_mark():
                 site.cluster.backup("diff")  # under load
                 leader = site.cluster.leader()
+                marked.append(time.monotonic())  # the mark's time falls between these two
                 marks.append(restore_drill.mark(site.cluster.dsn(leader, "steadfast")))
+                marked.append(time.monotonic())
 
             tally, _ = storm(
                 site,
@@ -66,7 +67,6 @@ def main() -> int:
             )
             site.cluster.archive_now()
             the_mark = marks[0]
-            target = datetime.fromisoformat(the_mark["target_time"]).timestamp()
             print(f"marked at {the_mark['target_time']}; {len(tally.acked)} bookings acknowledged")
 
             def booking_keys(conn):
@@ -85,9 +85,9 @@ def main() -> int:
                 inspect=booking_keys,
             )
             restored = verdict["inspected"]
-            missing = [b for b in tally.acked if b.acked_wall < target and b.key not in restored]
-            after = [b for b in tally.bookings if b.sent_wall > target and b.key in restored]
-            before = sum(1 for b in tally.acked if b.acked_wall < target)
+            missing = [b for b in tally.acked if b.acked_at < marked[0] and b.key not in restored]
+            after = [b for b in tally.bookings if b.sent_at > marked[1] and b.key in restored]
+            before = sum(1 for b in tally.acked if b.acked_at < marked[0])
             print(f"acknowledged before the mark: {before}, missing from the copy: {len(missing)}")
             print(f"first sent after the mark yet in the copy: {len(after)}")
             for problem in verdict["differences"]:

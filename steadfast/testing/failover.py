@@ -54,8 +54,6 @@ class Booking:
     slot_id: str
     via: str  # "page" or "fhir"
     sent_at: float  # first attempt (monotonic)
-    sent_wall: float = 0.0  # the same, as a Unix time, to compare with the database's clock
-    acked_wall: float = 0.0
     acked_at: float = 0.0
     last_attempt_at: float = 0.0
     appointment_id: str = ""
@@ -213,9 +211,7 @@ class Client(threading.Thread):
                 slot_id = self.slots.pop()
             except IndexError:
                 return
-            booking = Booking(
-                str(uuid.uuid4()), slot_id, self.via, time.monotonic(), sent_wall=time.time()
-            )
+            booking = Booking(str(uuid.uuid4()), slot_id, self.via, time.monotonic())
             with self.tally.lock:
                 self.tally.bookings.append(booking)
             self.book(booking, self.random.choice(self.patients))
@@ -281,7 +277,7 @@ class Client(threading.Thread):
             booking.appointment_id = json.loads(body).get("id", "")
         elif "Booked" in body and (link := BOOKED_LINK.search(body)):
             booking.appointment_id = link[1]
-        booking.acked_at, booking.acked_wall = time.monotonic(), time.time()
+        booking.acked_at = time.monotonic()
         return bool(booking.appointment_id)
 
 
