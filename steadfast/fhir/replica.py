@@ -58,11 +58,13 @@ EVENT_FIELDS = (
     "recorded_at",
     "note",
 )
-# Kept by each installation for itself, never sent: search keys derived from the names, and
-# the rota template a slot came from (rotas are not served by the API).
+# Kept by each installation for itself, never sent: search keys derived from the names, the
+# rota template a slot came from (rotas are not served by the API), and a booking's idempotency
+# key (it de-duplicates retries where the booking was made).
 LOCAL_FIELDS = {
     Patient: {"given_name_key", "family_name_key", "postcode_key"},
     Slot: {"session_template"},
+    Appointment: {"idempotency_key"},
 }
 APPOINTMENT_STATUS = {fhir: ours for ours, fhir in FHIR_STATUS.items()}
 
