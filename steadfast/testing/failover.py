@@ -255,6 +255,7 @@ class Client(threading.Thread):
 
     def _by_page(self, booking: Booking, patient_id: str):
         form = {"patient": patient_id, "idempotency_key": booking.key, "reason": "Drill"}
+        form["type_confirmed"] = "on"  # "Book anyway" when the slot's type may not suit
         headers = {
             "HX-Request": "true",
             "X-CSRFToken": self._csrf_cookie(),
