@@ -144,19 +144,31 @@ BEGIN
         changed_at = EXCLUDED.changed_at;
 END $$;
 
--- Runs at COMMIT: number the row under the practice's head row, locked until commit.
+-- Runs at COMMIT. The first firing numbers every row this transaction left unnumbered (rows
+-- with no seq are only ever our own: committed rows always have one), a practice at a time in
+-- practice order, each under its head row's lock, held until the commit is visible. Later
+-- firings find their row numbered. One head update per practice per transaction: updating the
+-- head row once per change would make a bulk load's commit quadratic (every update of a row in
+-- one transaction leaves a version the next must step over).
 CREATE OR REPLACE FUNCTION fhir_feed_number() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE n bigint;
+DECLARE p uuid; n bigint; last bigint;
 BEGIN
-  IF EXISTS (SELECT 1 FROM fhir_change WHERE id = NEW.id AND seq IS NULL) THEN
-    INSERT INTO fhir_feedhead (practice_id, last_seq)
-      VALUES (NEW.practice_id,
-              COALESCE((SELECT MAX(seq) FROM fhir_change WHERE practice_id = NEW.practice_id), 0))
-      ON CONFLICT (practice_id) DO NOTHING;
-    UPDATE fhir_feedhead SET last_seq = last_seq + 1 WHERE practice_id = NEW.practice_id
-      RETURNING last_seq INTO n;
-    UPDATE fhir_change SET seq = n, changed_at = clock_timestamp() WHERE id = NEW.id;
+  IF NOT EXISTS (SELECT 1 FROM fhir_change WHERE id = NEW.id AND seq IS NULL) THEN
+    RETURN NULL;
   END IF;
+  FOR p IN SELECT DISTINCT practice_id FROM fhir_change WHERE seq IS NULL ORDER BY practice_id
+  LOOP
+    INSERT INTO fhir_feedhead (practice_id, last_seq)
+      VALUES (p, COALESCE((SELECT MAX(seq) FROM fhir_change WHERE practice_id = p), 0))
+      ON CONFLICT (practice_id) DO NOTHING;
+    SELECT count(*) INTO n FROM fhir_change WHERE practice_id = p AND seq IS NULL;
+    UPDATE fhir_feedhead SET last_seq = last_seq + n WHERE practice_id = p
+      RETURNING last_seq INTO last;
+    UPDATE fhir_change c SET seq = last - n + numbered.position, changed_at = clock_timestamp()
+      FROM (SELECT id, row_number() OVER (ORDER BY id) AS position
+            FROM fhir_change WHERE practice_id = p AND seq IS NULL) AS numbered
+      WHERE c.id = numbered.id;
+  END LOOP;
   RETURN NULL;
 END $$;
 
