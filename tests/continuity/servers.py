@@ -91,8 +91,12 @@ class Node:
 
     def stop_following(self) -> None:
         if self.following is not None:
-            self.following.terminate()
-            self.following.wait(timeout=20)
+            self.following.terminate()  # a pass under way finishes or rolls back whole
+            try:
+                self.following.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.following.kill()
+                self.following.wait(timeout=10)
             self.following = None
 
     def dump(self, labels: list[str]) -> list[dict]:
