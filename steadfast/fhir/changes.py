@@ -151,9 +151,12 @@ END $$;
 -- head row once per change would make a bulk load's commit quadratic (every update of a row in
 -- one transaction leaves a version the next must step over).
 CREATE OR REPLACE FUNCTION fhir_feed_number() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE p uuid; n bigint; last bigint;
+DECLARE p uuid; n bigint; last bigint; numbered bigint;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM fhir_change WHERE id = NEW.id AND seq IS NULL) THEN
+  -- By primary key only: a plan through the unnumbered-rows index would scan every row
+  -- version this transaction left there, once per firing.
+  SELECT seq INTO numbered FROM fhir_change WHERE id = NEW.id;
+  IF numbered IS NOT NULL OR NOT FOUND THEN
     RETURN NULL;
   END IF;
   FOR p IN SELECT DISTINCT practice_id FROM fhir_change WHERE seq IS NULL ORDER BY practice_id
