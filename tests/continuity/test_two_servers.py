@@ -50,7 +50,11 @@ REPLICATED = [
     "records.Immunisation",
     "records.Document",
 ]
-LOCAL = {"appointments.slot": {"session_template"}, "records.problem": {"consultations"}}
+LOCAL = {
+    "appointments.slot": {"session_template"},
+    "appointments.appointment": {"idempotency_key"},
+    "records.problem": {"consultations"},
+}
 PASSWORD = "a-long-node-password"  # pragma: allowlist secret
 
 
