@@ -106,3 +106,10 @@ def test_audit_search_with_from_after_to_says_what_is_wrong(client):
     page = response.content.decode()
     assert "To must be the same as or after From" in page
     assert "No entries match" not in page
+
+
+# Bug 5: an impossible date in the address quietly showed today.
+@pytest.mark.parametrize("page", ["/appointments/", "/appointments/arrivals/"])
+def test_an_impossible_date_says_so_instead_of_quietly_showing_today(client, reception, page):
+    response = client.get(page, {"date": "2026-13-45"})
+    assert "That is not a real date, so today is shown instead." in response.content.decode()
