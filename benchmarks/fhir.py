@@ -216,7 +216,7 @@ def main() -> None:
 
         django.setup()
         practice = build_practice()
-        ensure_chain_head()  # the first audit entry ever, made by racing workers, would clash
+        ensure_chain_head(practice.id)  # the first entries, made by racing workers, would clash
         tokens, gp_token, demo_patients = tokens_and_patients(practice)
         print(
             f"  {SLOTS} slots released on {practice.day}; {CLIENTS} clients with tokens;"

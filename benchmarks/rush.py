@@ -228,7 +228,7 @@ def sign_in(practice: RushPractice, count: int) -> list[str]:
     for n in range(count):
         client = Client()
         client.force_login(
-            users[n % len(users)], backend="django.contrib.auth.backends.ModelBackend"
+            users[n % len(users)], backend="steadfast.accounts.sessions.SessionUserBackend"
         )
         keys.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
     return keys

@@ -2,12 +2,15 @@
 
 import uuid
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
+from django.db import models
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from jinja2 import ChainableUndefined, Environment
 
@@ -57,12 +60,41 @@ def url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
+_PLACEHOLDER = UUID(int=0)
+
+
+@lru_cache(maxsize=64)
+def _id_url_pattern(name: str, script_prefix: str) -> tuple[str, str]:
+    return tuple(reverse(name, args=[_PLACEHOLDER]).split(str(_PLACEHOLDER)))  # type: ignore
+
+
+def id_url(name: str, pk: UUID) -> str:
+    """`url(name, pk)` for a URL whose only argument is a UUID, without resolving the pattern
+    again for each of the hundreds of cells a day view draws (the pattern is code, not data)."""
+    before, after = _id_url_pattern(name, get_script_prefix())
+    return f"{before}{pk}{after}"
+
+
+def display(obj: models.Model, field: str) -> str:
+    """`obj.get_<field>_display()`, read from a dict made once per field: Django's rebuilds its
+    lookup on every call, and a day view makes thousands of them."""
+    value = getattr(obj, field)
+    return _choice_labels(type(obj), field).get(value, value)
+
+
+@lru_cache(maxsize=128)
+def _choice_labels(model: type[models.Model], field: str) -> dict:
+    return {k: str(v) for k, v in model._meta.get_field(field).flatchoices}
+
+
 def environment(**options: Any) -> Environment:
     options["undefined"] = ChainableUndefined
     options["extensions"] = [*options.get("extensions", []), "jinja2.ext.do"]
     env = Environment(**options)
     env.globals.update(
         url=url,
+        id_url=id_url,
+        display=display,
         static=static,
         can=can,
         open_alert_count=open_alert_count,

@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "steadfast.accounts.sessions.SessionUserMiddleware",  # Django's, user read with session
     "django_otp.middleware.OTPMiddleware",
     "steadfast.accounts.access.PracticeScopeMiddleware",
     "steadfast.audit.origin.AuditOriginMiddleware",
@@ -122,8 +122,9 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username+address before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "steadfast.accounts.sessions.SessionUserBackend",  # Django's ModelBackend, see the module
 ]
+SESSION_ENGINE = "steadfast.accounts.sessions"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

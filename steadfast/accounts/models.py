@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.crypto import salted_hmac
 
@@ -59,3 +60,19 @@ class User(AbstractUser):
         return salted_hmac(
             "steadfast.accounts.User.session_auth_hash", value, secret=secret, algorithm="sha256"
         ).hexdigest()
+
+
+class StaffSession(AbstractBaseSession):
+    """A signed-in session, kept in the database (so signing out ends it everywhere at once),
+    with its user's id as a column: loading the session brings the user and their practice in
+    the same query (steadfast.accounts.sessions)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from steadfast.accounts.sessions import SessionStore
+
+        return SessionStore

@@ -10,7 +10,7 @@ booking back instead of a second one.
 from datetime import date, datetime, timedelta
 
 import holidays
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -142,20 +142,37 @@ def book_appointment(
         status = patient.get_registration_status_display().lower()
         raise PatientNotBookable(f"This patient cannot be booked: their registration is {status}.")
     now = timezone.now()
+    appointment = Appointment(
+        practice_id=patient.practice_id,
+        slot_id=slot_id,
+        patient=patient,
+        reason=reason.strip(),
+        booked_by=booked_by,
+        booked_at=now,
+        status_changed_at=now,
+        idempotency_key=idempotency_key or None,
+    )
+    event = AppointmentEvent(
+        appointment=appointment,
+        from_status="",
+        to_status=appointment.status,
+        actor=booked_by,
+        occurred_at=now,
+    )
     try:
         with transaction.atomic():
-            _claim_slot(slot_id, patient.practice_id, now)
-            appointment = Appointment.objects.create(
-                practice_id=patient.practice_id,
-                slot_id=slot_id,
-                patient=patient,
-                reason=reason.strip(),
-                booked_by=booked_by,
-                booked_at=now,
-                status_changed_at=now,
-                idempotency_key=idempotency_key or None,
+            if connection.vendor == "postgresql":
+                _claim_and_insert(appointment, event, now)
+            else:
+                _claim_slot(slot_id, patient.practice_id, now)
+                appointment.save(force_insert=True)
+                event.save(force_insert=True)
+            audit.record(
+                "appointment_booked",
+                user=booked_by,
+                patient_id=patient.pk,
+                detail=f"appointment {appointment.pk}",
             )
-            _record_event(appointment, "", booked_by, now)
     except (SlotUnavailable, IntegrityError) as exc:
         # The slot taken or the key used: by this very booking, made before, if the key says so.
         if idempotency_key and (first := _booked_with_key(patient, idempotency_key)):
@@ -163,6 +180,7 @@ def book_appointment(
         if isinstance(exc, SlotUnavailable):
             raise
         raise SlotUnavailable(SLOT_GONE) from exc  # the partial unique index: belt and braces
+    appointment._state.adding, event._state.adding = False, False
     appointment.replayed = False
     return appointment
 
@@ -179,6 +197,49 @@ def _booked_with_key(patient, idempotency_key: str) -> Appointment | None:
         raise BookingKeyReused("This booking request was already used to book another patient.")
     first.replayed = True
     return first
+
+
+def _insert_select(obj, source: str) -> tuple[str, list]:
+    """`INSERT INTO <obj's table> (...) SELECT <its values> FROM source`: the row goes in only
+    when `source` (a CTE of the same statement) has one."""
+    fields = obj._meta.concrete_fields
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    return (
+        f"INSERT INTO {quote(obj._meta.db_table)} ({columns}) SELECT {casts} FROM {source}",
+        values,
+    )
+
+
+def _claim_and_insert(appointment: Appointment, event: AppointmentEvent, now: datetime) -> None:
+    """PostgreSQL: claim the slot, insert the appointment and its first event in one statement
+    (one round trip instead of three); the same conditional UPDATE decides who wins."""
+    claim = (
+        Slot.objects.filter(
+            pk=appointment.slot_id,
+            practice_id=appointment.practice_id,
+            status=SlotStatus.FREE,
+            end__gt=now,
+        )
+        .filter(Q(embargoed_until__isnull=True) | Q(embargoed_until__lte=now))
+        .order_by()
+        .values("pk")
+    )
+    where_sql, where_params = claim.query.get_compiler(connection=connection).as_sql()
+    where_sql = where_sql[where_sql.index(" WHERE ") :]
+    booked, booked_params = _insert_select(appointment, "claimed")
+    history, history_params = _insert_select(event, "booked")
+    slot_table = connection.ops.quote_name(Slot._meta.db_table)
+    sql = (
+        f"WITH claimed AS (UPDATE {slot_table} SET status = %s{where_sql} RETURNING 1),"
+        f" booked AS ({booked} RETURNING 1) {history}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [SlotStatus.BOOKED, *where_params, *booked_params, *history_params])
+        if cursor.rowcount != 1:
+            raise SlotUnavailable(SLOT_GONE)
 
 
 def _locked(appointment_id, practice_id, if_version: int | None = None) -> Appointment:

@@ -69,7 +69,8 @@ def record(
     )
     event.chain = chain_of(event.practice_id)
     quick_commit = read_only and not connection.in_atomic_block
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: a failed append fails the whole change anyway.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             due = _append_postgres(event, quick_commit)
         else:

@@ -1,0 +1,108 @@
+"""How many queries booking and the day's book cost: a fixed number, whatever the day holds.
+
+A change that adds a query per slot, per appointment or per clinician fails here; so does one
+that adds a query to every booking (the 8 a.m. rush pays for each).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from steadfast.appointments import services
+from steadfast.appointments.models import Slot
+from steadfast.fhir.auth import make_token
+from tests.factories import GPFactory, PatientFactory, SlotFactory, london, tomorrow
+
+pytestmark = pytest.mark.django_db
+
+# Session with its user, slot, patient; then the transaction: on PostgreSQL BEGIN, one statement
+# claiming the slot with the appointment and its history, two for the audit chain, COMMIT.
+BOOKING_QUERIES = {"postgresql": 8, "sqlite": 12}
+# The same through FHIR: the bearer token's user instead of the session.
+FHIR_BOOKING_QUERIES = {"postgresql": 8, "sqlite": 11}
+
+
+def fill_day(gp, reception, clinicians: int, slots_each: int) -> None:
+    """`clinicians` clinicians of gp's practice with `slots_each` slots tomorrow, every third
+    booked and every sixth of those arrived."""
+    people = [gp] + [GPFactory(practice=gp.practice) for _ in range(clinicians - 1)]
+    slots = [
+        Slot(
+            practice=gp.practice,
+            clinician=c,
+            start=london(tomorrow(), 8) + timedelta(minutes=5 * n),
+            end=london(tomorrow(), 8) + timedelta(minutes=5 * (n + 1)),
+        )
+        for c in people
+        for n in range(slots_each)
+    ]
+    Slot.objects.bulk_create(slots)
+    for n, slot in enumerate(slots[::3]):
+        booked = services.book_appointment(slot.pk, PatientFactory(practice=gp.practice), reception)
+        if n % 2:
+            services.mark_arrived(booked, reception)
+
+
+def queries_for(client, url: str, **params) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("view", ["appointments:day", "appointments:arrivals"])
+def test_day_view_and_arrivals_cost_the_same_queries_for_a_full_day_as_for_a_quiet_one(
+    client, gp, reception, view
+):
+    fill_day(gp, reception, clinicians=1, slots_each=3)
+    quiet = queries_for(client, reverse(view), date=tomorrow().isoformat())
+
+    fill_day(GPFactory(practice=gp.practice), reception, clinicians=4, slots_each=12)
+    busy = queries_for(client, reverse(view), date=tomorrow().isoformat())
+
+    assert busy == quiet
+    assert busy <= 10
+
+
+def test_booking_from_the_day_view_costs_a_fixed_number_of_queries(client, gp, reception):
+    patient = PatientFactory(practice=gp.practice)
+    first, second = SlotFactory(clinician=gp), SlotFactory(clinician=gp)
+    book = reverse("appointments:book", args=[first.pk])
+    client.post(book, {"patient": patient.pk}, headers={"HX-Request": "true"})  # activity stamp
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            reverse("appointments:book", args=[second.pk]),
+            {"patient": patient.pk, "reason": "Cough"},
+            headers={"HX-Request": "true"},
+        )
+
+    assert "Booked " in response.text
+    assert len(captured) <= BOOKING_QUERIES[connection.vendor], [q["sql"][:80] for q in captured]
+
+
+def test_booking_through_fhir_costs_a_fixed_number_of_queries(gp, reception):
+    patient = PatientFactory(practice=gp.practice)
+    slot = SlotFactory(clinician=gp)
+    body = {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "slot": [{"reference": f"Slot/{slot.pk}"}],
+        "participant": [{"actor": {"reference": f"Patient/{patient.pk}"}, "status": "accepted"}],
+    }
+    headers = {"Authorization": f"Bearer {make_token(reception)}"}
+    api = Client()  # an integrating system: a bearer token, no session cookie
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post(
+            "/fhir/Appointment", body, content_type="application/fhir+json", headers=headers
+        )
+
+    assert response.status_code == 201
+    assert len(captured) <= FHIR_BOOKING_QUERIES[connection.vendor], [
+        q["sql"][:80] for q in captured
+    ]
