@@ -185,7 +185,8 @@ def book_appointment(request):
         booked = services.amend_appointment(
             booked, request.user, reason=booked.reason, comment=resource.comment
         )
-    booked.slot, booked.patient = slot, who  # as booked: no need to read them back
+    if booked.slot_id == slot.pk:  # the rows in hand, not read back
+        booked.slot, booked.patient = slot, who
     return _answer(request, booked, status=201)
 
 
