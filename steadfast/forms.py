@@ -1,8 +1,17 @@
-"""Form pieces shared by every app: plain error messages and the NHS.UK three-field date."""
+"""Form pieces shared by every app: plain error messages, the NHS.UK three-field date, and the
+optional "when this happened" of an entry made afterwards."""
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 
 from django import forms
+from django.utils import timezone
+
+from steadfast.entry_times import (
+    EntryTimeError,
+    check_back_entry_window,
+    check_occurred_at,
+)
 
 
 class PlainMessages:
@@ -134,3 +143,61 @@ class ThreeFieldDateField(forms.Field):
 
 def _uk(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
+
+
+TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3])[:.]?([0-5]\d)$")
+
+
+def time_of_day(text: str) -> time | None:
+    """`09:12`, `9.12` or `0912` as a time of day (24-hour clock), or None."""
+    match = TIME_OF_DAY.match(text.strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+class WhenItHappened(forms.Form):
+    """The optional date and time an entry made afterwards (from paper) really happened, in
+    Europe/London; `cleaned_data["occurred_at"]` is that instant, or None for now."""
+
+    happened_on = ThreeFieldDateField(
+        label="Date it happened",
+        required=False,
+        help_text="Only if you are entering this afterwards, for example from paper notes. "
+        "For example, 10 11 2026",
+    )
+    happened_at = forms.CharField(
+        label="Time it happened",
+        required=False,
+        max_length=5,
+        help_text="24-hour clock, for example 09:12",
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["occurred_at"] = None
+        if "happened_on" in self.errors:
+            return data
+        day, typed = data.get("happened_on"), (data.get("happened_at") or "").strip()
+        if day is None and not typed:
+            return data
+        if day is None:
+            self.add_error("happened_on", "Enter the date it happened")
+            return data
+        at = time_of_day(typed) if typed else None
+        if at is None:
+            self.add_error(
+                "happened_at",
+                "Time it happened must be a real time, for example 09:12"
+                if typed
+                else "Enter the time it happened, for example 09:12",
+            )
+            return data
+        moment = datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
+        now = timezone.now()
+        try:
+            check_occurred_at(moment, now)
+            check_back_entry_window(moment, now)
+        except EntryTimeError as exc:
+            self.add_error("happened_on", str(exc))
+            return data
+        data["occurred_at"] = moment
+        return data

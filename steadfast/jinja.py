@@ -46,6 +46,11 @@ def uk_time(value: datetime | None) -> str:
     return "" if value is None else f"{timezone.localtime(value):%H:%M}"
 
 
+def uk_date_time(value: datetime | None) -> str:
+    """`24 Nov 2026 09:12` in Europe/London."""
+    return "" if value is None else f"{uk_date(value)} {uk_time(value)}"
+
+
 def uk_weekday_date(value: date) -> str:
     """`Tuesday 24 Nov 2026`, for page headings."""
     return f"{value:%A} {uk_date(value)}"
@@ -107,6 +112,7 @@ def environment(**options: Any) -> Environment:
     env.filters.update(
         uk_date=uk_date,
         uk_time=uk_time,
+        uk_date_time=uk_date_time,
         uk_weekday_date=uk_weekday_date,
         nhs_number=format_nhs_number,
         uk_local_iso=local_iso_date,

@@ -1,6 +1,7 @@
 from django import forms
 
 from steadfast.appointments.models import AppointmentStatus, CancelledBy
+from steadfast.forms import WhenItHappened
 from steadfast.practices.models import SlotType
 
 
@@ -37,9 +38,13 @@ class RescheduleForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class StatusForm(WhenItHappened):
     to_status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in AppointmentStatus if s != AppointmentStatus.CANCELLED]
+        choices=[(s.value, s.label) for s in AppointmentStatus if s != AppointmentStatus.CANCELLED],
+        error_messages={
+            "required": "Choose what happened",
+            "invalid_choice": "Choose what happened",
+        },
     )
 
 

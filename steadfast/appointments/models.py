@@ -162,6 +162,12 @@ class AppointmentEvent(models.Model):
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=500, blank=True)
+    back_entered = models.BooleanField(
+        default=False, help_text="Entered after it happened, from paper or after downtime"
+    )
+    entered_via = models.CharField(
+        max_length=100, blank=True, help_text="Where it was made, e.g. a node during downtime"
+    )
 
     class Meta:
         ordering = ["occurred_at", "recorded_at"]

@@ -24,6 +24,13 @@ from steadfast.appointments.models import (
     SlotStatus,
 )
 from steadfast.audit import services as audit
+from steadfast.entry_times import (
+    EntryTimeError,
+    check_occurred_at,
+    clean_entered_via,
+    is_back_entry,
+    local,
+)
 from steadfast.errors import (
     BookingKeyReused,
     InvalidTransition,
@@ -99,6 +106,7 @@ def generate_slots(practice: Practice, first_day: date, last_day: date) -> int:
 
 
 def _claim_slot(slot_id, practice_id, now: datetime) -> None:
+    """Take the slot if it was free and bookable at `now` (the booking's real time)."""
     claimed = (
         Slot.objects.filter(
             pk=slot_id, practice_id=practice_id, status=SlotStatus.FREE, end__gt=now
@@ -110,13 +118,18 @@ def _claim_slot(slot_id, practice_id, now: datetime) -> None:
         raise SlotUnavailable(SLOT_GONE)
 
 
-def _record_event(appointment, from_status, actor, when, note="", action="") -> None:
-    """Keep the appointment's own history, and put the change on the audit trail."""
+def _record_event(
+    appointment, from_status, actor, when, note="", action="", back_entered=False, entered_via=""
+) -> None:
+    """Keep the appointment's own history, and put the change on the audit trail (with its real
+    time too, when it is entered after it happened)."""
     audit.record(
         action or f"appointment_{appointment.status}",
         user=actor,
         patient_id=appointment.patient_id,
         detail=f"appointment {appointment.pk}",
+        occurred_at=when if back_entered else None,
+        entered_via=entered_via,
     )
     AppointmentEvent.objects.create(
         appointment=appointment,
@@ -125,13 +138,36 @@ def _record_event(appointment, from_status, actor, when, note="", action="") -> 
         actor=actor,
         occurred_at=when,
         note=note,
+        back_entered=back_entered,
+        entered_via=entered_via,
     )
 
 
+def _real_time(occurred_at, now, *, not_before=None, since="") -> tuple[datetime, bool]:
+    """(when it happened, whether it is entered afterwards); InvalidTransition if impossible."""
+    if occurred_at is None:
+        return now, False
+    try:
+        when = check_occurred_at(occurred_at, now, not_before=not_before, since=since)
+    except EntryTimeError as exc:
+        raise InvalidTransition(str(exc)) from None
+    return when, is_back_entry(occurred_at, now)
+
+
 def book_appointment(
-    slot_id, patient, booked_by, reason: str = "", idempotency_key: str | None = None
+    slot_id,
+    patient,
+    booked_by,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    *,
+    occurred_at: datetime | None = None,
+    entered_via: str = "",
 ) -> Appointment:
     """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable.
+
+    `occurred_at`: a booking made earlier (on paper, on a node during downtime) keeps its real
+    time; the slot must have been free and released then, and must not have ended.
 
     With `idempotency_key`, a retry of a booking that was made returns that first appointment
     (with `replayed` True) instead of booking again. The unique key in the database decides, so
@@ -141,15 +177,16 @@ def book_appointment(
     if patient.registration_status not in BOOKABLE_REGISTRATIONS:
         status = patient.get_registration_status_display().lower()
         raise PatientNotBookable(f"This patient cannot be booked: their registration is {status}.")
-    now = timezone.now()
+    when, back_entered = _real_time(occurred_at, timezone.now())
+    entered_via = clean_entered_via(entered_via)
     appointment = Appointment(
         practice_id=patient.practice_id,
         slot_id=slot_id,
         patient=patient,
         reason=reason.strip(),
         booked_by=booked_by,
-        booked_at=now,
-        status_changed_at=now,
+        booked_at=when,
+        status_changed_at=when,
         idempotency_key=idempotency_key or None,
     )
     event = AppointmentEvent(
@@ -157,14 +194,16 @@ def book_appointment(
         from_status="",
         to_status=appointment.status,
         actor=booked_by,
-        occurred_at=now,
+        occurred_at=when,
+        back_entered=back_entered,
+        entered_via=entered_via,
     )
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                _claim_and_insert(appointment, event, now)
+                _claim_and_insert(appointment, event, when)
             else:
-                _claim_slot(slot_id, patient.practice_id, now)
+                _claim_slot(slot_id, patient.practice_id, when)
                 appointment.save(force_insert=True)
                 event.save(force_insert=True)
             audit.record(
@@ -172,6 +211,8 @@ def book_appointment(
                 user=booked_by,
                 patient_id=patient.pk,
                 detail=f"appointment {appointment.pk}",
+                occurred_at=when if back_entered else None,
+                entered_via=entered_via,
             )
     except (SlotUnavailable, IntegrityError) as exc:
         # The slot taken or the key used: by this very booking, made before, if the key says so.
@@ -313,9 +354,17 @@ def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
 
 
 def change_status(
-    appointment, to_status: AppointmentStatus, actor, occurred_at=None
+    appointment,
+    to_status: AppointmentStatus,
+    actor,
+    occurred_at: datetime | None = None,
+    entered_via: str = "",
 ) -> Appointment:
-    """Arrive, start, finish, mark did-not-attend, or undo an arrival or DNA."""
+    """Arrive, start, finish, mark did-not-attend, or undo an arrival or DNA.
+
+    `occurred_at` is the real time of a change entered afterwards (from paper, or replayed
+    after downtime): it must not be in the future, nor before the appointment's last change,
+    so its history stays in order. The event is marked back-entered and keeps both times."""
     require(actor, "manage_arrivals", appointment.patient)
     if to_status == S.CANCELLED:
         raise InvalidTransition("Use cancel to cancel an appointment.")
@@ -327,11 +376,22 @@ def change_status(
                 f"A {appt.get_status_display().lower()} appointment cannot become "
                 f"{S(to_status).label.lower()}."
             )
+        last_change = appt.status_changed_at
+        when, back_entered = _real_time(
+            occurred_at, now, not_before=last_change, since=f"its last change, {local(last_change)}"
+        )
         from_status = appt.status
         appt.status = to_status
-        appt.status_changed_at = occurred_at or now
+        appt.status_changed_at = when
         appt.save(update_fields=["status", "status_changed_at", "version"])
-        _record_event(appt, from_status, actor, occurred_at or now)
+        _record_event(
+            appt,
+            from_status,
+            actor,
+            when,
+            back_entered=back_entered,
+            entered_via=clean_entered_via(entered_via),
+        )
     return appt
 
 
@@ -354,17 +414,18 @@ def amend_appointment(
     return appt
 
 
-def mark_arrived(appointment, actor) -> Appointment:
-    return change_status(appointment, S.ARRIVED, actor)
+def mark_arrived(appointment, actor, **when) -> Appointment:
+    """`when`: occurred_at and entered_via, as change_status takes them."""
+    return change_status(appointment, S.ARRIVED, actor, **when)
 
 
-def start_appointment(appointment, actor) -> Appointment:
-    return change_status(appointment, S.IN_PROGRESS, actor)
+def start_appointment(appointment, actor, **when) -> Appointment:
+    return change_status(appointment, S.IN_PROGRESS, actor, **when)
 
 
-def finish_appointment(appointment, actor) -> Appointment:
-    return change_status(appointment, S.FINISHED, actor)
+def finish_appointment(appointment, actor, **when) -> Appointment:
+    return change_status(appointment, S.FINISHED, actor, **when)
 
 
-def mark_did_not_attend(appointment, actor) -> Appointment:
-    return change_status(appointment, S.DID_NOT_ATTEND, actor)
+def mark_did_not_attend(appointment, actor, **when) -> Appointment:
+    return change_status(appointment, S.DID_NOT_ATTEND, actor, **when)

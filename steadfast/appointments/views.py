@@ -21,7 +21,7 @@ from steadfast.appointments.forms import (
     RescheduleForm,
     StatusForm,
 )
-from steadfast.appointments.models import SlotStatus, booking_key
+from steadfast.appointments.models import AppointmentStatus, SlotStatus, booking_key
 from steadfast.appointments.slot_types import slot_type_warning
 from steadfast.audit.record_access import break_glass_first, open_patient_record, record_search
 from steadfast.audit.services import record
@@ -198,6 +198,17 @@ def appointment(request, appointment_id):
     appt = _appointment_or_404(request, appointment_id)
     if elsewhere := open_patient_record(request, appt.patient, "view_appointment"):
         return elsewhere
+    return _appointment_page(request, appt, StatusForm())
+
+
+def _appointment_page(request, appt, status_form, status=200):
+    """The appointment, its actions, and the form for a change entered afterwards from paper
+    (offering only the changes its status allows)."""
+    transitions = services.TRANSITIONS[appt.status]
+    status_form.fields["to_status"].choices = [
+        (value, label) for value, label in AppointmentStatus.choices if value in transitions
+    ]
+    status_form.fields["to_status"].label = "What happened"
     return render(
         request,
         "appointments/appointment.jinja",
@@ -206,8 +217,11 @@ def appointment(request, appointment_id):
             "nav_current": "book",
             "appointment": appt,
             "cancel_form": CancelForm(),
-            "transitions": services.TRANSITIONS[appt.status],
+            "transitions": transitions,
+            "form": status_form if status_form.is_bound else None,
+            "status_form": status_form,
         },
+        status=status,
     )
 
 
@@ -293,13 +307,26 @@ def change_status(request, appointment_id):
     if elsewhere := break_glass_first(request, appt.patient, "open_appointment_status", back):
         return elsewhere
     form = StatusForm(request.POST)
+    from_paper = bool(request.POST.get("from_paper"))
+    if from_paper and form.is_valid() and form.cleaned_data["occurred_at"] is None:
+        form.add_error("happened_on", "Enter the date it happened")
     if form.is_valid():
         try:
-            appt = services.change_status(appt, form.cleaned_data["to_status"], request.user)
+            appt = services.change_status(
+                appt,
+                form.cleaned_data["to_status"],
+                request.user,
+                occurred_at=form.cleaned_data["occurred_at"],
+            )
         except NotPermitted:
             raise
         except DomainError as exc:
+            if from_paper:  # shown at the form, with what was typed
+                form.add_error("happened_on", str(exc))
+                return _appointment_page(request, appt, form, status=400)
             messages.error(request, str(exc))
+    elif from_paper:
+        return _appointment_page(request, appt, form, status=400)
     else:
         messages.error(request, "Choose what happened to the appointment.")
     if request.headers.get("HX-Request") and request.POST.get("row"):

@@ -1,6 +1,6 @@
 """Writing to the audit trail, and the break-glass and alert records that go with it."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,6 +20,7 @@ from steadfast.audit.checkpoints import Checkpoint
 from steadfast.audit.models import Alert, AuditEvent, BreakGlass, ChainHead, Outcome
 from steadfast.audit.origin import current_source
 
+DETAIL_LIMIT = 200  # AuditEvent.detail's length
 BREAK_GLASS_LASTS = timedelta(hours=8)  # one working day, then the reason is asked again
 
 
@@ -42,6 +43,8 @@ def record(
     outcome: str = Outcome.ALLOWED,
     username: str = "",
     read_only: bool = False,
+    occurred_at: datetime | None = None,
+    entered_via: str = "",
 ) -> AuditEvent | None:
     """Append one entry to its practice's chain (in the caller's transaction when there is one).
 
@@ -51,6 +54,10 @@ def record(
     head commit together), and in exchange reading a record costs no disk wait. Entries for
     changes commit with the change, fully durable. An append that falls due for a checkpoint
     commits durably, then writes the checkpoint.
+
+    A change entered after it happened (from paper, or replayed after downtime) passes
+    `occurred_at` and perhaps `entered_via`: the entry's `at` stays the time of entry and its
+    detail ends with both, inside the chain's hash.
     """
     if not settings.AUDIT_ENABLED:
         return None
@@ -63,7 +70,7 @@ def record(
         practice_id=practice_id or (user.practice_id if authenticated else None),
         patient_id=patient_id,
         action=action,
-        detail=detail[:200],
+        detail=_detail(detail, occurred_at, entered_via),
         source=current_source.get(),
         outcome=outcome,
     )
@@ -78,6 +85,18 @@ def record(
         if due is not None:
             transaction.on_commit(_checkpoint_after_commit(due), robust=True)
     return event
+
+
+def _detail(detail: str, occurred_at: datetime | None, entered_via: str) -> str:
+    """The detail, then ` occurred <UTC time>` and ` via <where>`: the ids give way first, so
+    the times are never cut off."""
+    suffix = ""
+    if occurred_at is not None:
+        suffix += f" occurred {occurred_at.astimezone(UTC).isoformat(timespec='seconds')}"
+    if entered_via:
+        suffix += f" via {entered_via}"
+    suffix = suffix[:DETAIL_LIMIT]
+    return detail[: DETAIL_LIMIT - len(suffix)] + suffix
 
 
 def _checkpoint_after_commit(checkpoint: Checkpoint):

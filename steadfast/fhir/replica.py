@@ -57,6 +57,8 @@ EVENT_FIELDS = (
     "occurred_at",
     "recorded_at",
     "note",
+    "back_entered",
+    "entered_via",
 )
 # Kept by each installation for itself, never sent: search keys derived from the names, the
 # rota template a slot came from (rotas are not served by the API), and a booking's idempotency
@@ -331,7 +333,7 @@ def _one(builder: Callable) -> Callable:
     return lambda row, request: [builder(row, request)]
 
 
-ENTRY_STORED = ("recorded_at", "retrospective", "as_received")
+ENTRY_STORED = ("recorded_at", "retrospective", "as_received", "entered_via")
 
 REPLICATED: dict[str, Replicated] = {
     r.resource_type: r
@@ -412,6 +414,7 @@ REPLICATED: dict[str, Replicated] = {
                 "occurred_at",
                 "retrospective",
                 "as_received",
+                "entered_via",
                 "concept",
                 "status",
                 "significance",
@@ -426,6 +429,7 @@ REPLICATED: dict[str, Replicated] = {
             stored=(
                 "retrospective",
                 "as_received",
+                "entered_via",
                 "substance",
                 "reaction",
                 "reaction_text",
@@ -466,6 +470,7 @@ REPLICATED: dict[str, Replicated] = {
             stored=(
                 "retrospective",
                 "as_received",
+                "entered_via",
                 "kind",
                 "concept",
                 "value",
@@ -480,7 +485,7 @@ REPLICATED: dict[str, Replicated] = {
             Immunisation,
             _one(immunization),
             _parse_immunization,
-            stored=("vaccine", "as_received"),
+            stored=("vaccine", "as_received", "entered_via"),
             related=("vaccine",),
         ),
         Replicated(
@@ -488,7 +493,7 @@ REPLICATED: dict[str, Replicated] = {
             Document,
             _one(document_reference),
             _parse_document,
-            stored=("retrospective", "as_received", "kind", "sha256", "content"),
+            stored=("retrospective", "as_received", "entered_via", "kind", "sha256", "content"),
         ),
     )
 }

@@ -4,7 +4,7 @@ import copy
 
 from django import forms
 
-from steadfast.forms import PlainMessages, ThreeFieldDateField
+from steadfast.forms import PlainMessages, ThreeFieldDateField, WhenItHappened
 from steadfast.records.models import (
     Certainty,
     ConsultationType,
@@ -59,7 +59,7 @@ class MedicineBlocks:
         return {part: self[medicine_field_name(block, part)] for part in MEDICINE_PARTS}
 
 
-class ConsultationForm(MedicineBlocks, PlainMessages, forms.Form):
+class ConsultationForm(MedicineBlocks, PlainMessages, WhenItHappened):
     consultation_type = forms.ChoiceField(
         label="Type", choices=ConsultationType.choices, initial=ConsultationType.FACE_TO_FACE
     )
@@ -144,7 +144,7 @@ class EditConsultationForm(PlainMessages, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class PrescribeForm(MedicineBlocks, PlainMessages, forms.Form):
+class PrescribeForm(MedicineBlocks, PlainMessages, WhenItHappened):
     medicine_q = forms.CharField(max_length=SHORT_TEXT, label="Medicine", required=False)
     medicine_code = forms.CharField(required=False, max_length=SHORT_TEXT)
     medicine_kind = forms.ChoiceField(label="Acute or repeat", choices=MedicationKind.choices)

@@ -116,6 +116,9 @@ class Entry(models.Model):
     retrospective = models.BooleanField(
         default=False, help_text="Entered after the event, e.g. from paper during an outage"
     )
+    entered_via = models.CharField(
+        max_length=100, blank=True, help_text="Where it was made, e.g. a node during downtime"
+    )
     as_received = models.JSONField(
         null=True,
         blank=True,

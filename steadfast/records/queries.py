@@ -159,6 +159,7 @@ ISSUE_FIELDS = [
     "recorded_at",
     "recorded_by_id",
     "retrospective",
+    "entered_via",
     "number",
     "quantity",
     "medication__concept__term",
@@ -305,7 +306,17 @@ def observation_series(patient, kind: str, limit: int = 500) -> list[Observation
     """The latest `limit` values of one observation, oldest first, for a chart and table."""
     rows = list(
         Observation.objects.filter(patient=patient, kind=kind)
-        .only("occurred_at", "value", "value2", "unit", "kind", "derived")
+        .only(
+            "occurred_at",
+            "recorded_at",
+            "retrospective",
+            "entered_via",
+            "value",
+            "value2",
+            "unit",
+            "kind",
+            "derived",
+        )
         .order_by("-occurred_at")[:limit]
     )
     rows.reverse()

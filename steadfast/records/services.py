@@ -6,7 +6,7 @@ DomainError the views show. Every entry keeps when it happened and when it was r
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -17,6 +17,13 @@ from steadfast.accounts.access import require
 from steadfast.appointments import services as appointments
 from steadfast.appointments.models import Appointment, AppointmentStatus
 from steadfast.audit.services import record
+from steadfast.entry_times import (
+    EntryTimeError,
+    check_occurred_at,
+    clean_entered_via,
+    is_back_entry,
+    start_of_day,
+)
 from steadfast.errors import InvalidTransition
 from steadfast.records.errors import AllergyWarning, InvalidEntry, StaleEdit
 from steadfast.records.models import (
@@ -42,7 +49,6 @@ from steadfast.records.models import (
 )
 from steadfast.records.observations import SMOKING_STATUS, TYPES, body_mass_index
 
-RETROSPECTIVE_AFTER = timedelta(hours=24)  # entered a day or more after it happened
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 FILE_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png"}
 
@@ -91,16 +97,30 @@ def _stamp(
     occurred_at: datetime | None,
     retrospective: bool | None,
     as_received: dict | None = None,
+    entered_via: str = "",
 ) -> dict:
     """The columns every entry has. `as_received` is the resource another system sent, for an
-    entry taken in from it: such history may lack what an entry made here must have."""
+    entry taken in from it: such history may lack what an entry made here must have.
+
+    An entry given the time it happened (`occurred_at`, earlier than now) is back-entered:
+    `retrospective`, unless the caller says otherwise. One made here cannot predate the
+    patient's birth."""
     now = timezone.now()
-    occurred_at = occurred_at or now
-    if occurred_at > now + timedelta(minutes=1):
-        raise InvalidEntry("An entry cannot be dated in the future.")
-    occurred_at = min(occurred_at, now)
+    if occurred_at is None:
+        occurred_at = now
+    else:
+        born = patient.date_of_birth
+        try:
+            occurred_at = check_occurred_at(
+                occurred_at,
+                now,
+                not_before=start_of_day(born) if as_received is None else None,
+                since=f"the patient's date of birth, {born.day} {born:%b %Y}",
+            )
+        except EntryTimeError as exc:
+            raise InvalidEntry(str(exc)) from None
     if retrospective is None:
-        retrospective = now - occurred_at >= RETROSPECTIVE_AFTER
+        retrospective = is_back_entry(occurred_at, now)
     return {
         "practice_id": patient.practice_id,
         "patient": patient,
@@ -108,7 +128,17 @@ def _stamp(
         "recorded_at": now,
         "recorded_by": user,
         "retrospective": retrospective,
+        "entered_via": clean_entered_via(entered_via),
         "as_received": as_received,
+    }
+
+
+def _times(stamp: dict) -> dict:
+    """What the audit entry of a back-entered entry adds: when it happened, and where made."""
+    back_entered = stamp["retrospective"] or bool(stamp["entered_via"])
+    return {
+        "occurred_at": stamp["occurred_at"] if back_entered else None,
+        "entered_via": stamp["entered_via"],
     }
 
 
@@ -128,12 +158,15 @@ def save_consultation(
     appointment: Appointment | None = None,
     occurred_at: datetime | None = None,
     retrospective: bool | None = None,
+    entered_via: str = "",
     allergy_confirmed: bool = False,
     override_reason: str = "",
 ) -> Consultation:
     """Save a consultation as a whole, with its coded entries; its appointment is finished.
     A medicine the patient has a recorded allergy to needs `allergy_confirmed`, and the
-    prescriber's `override_reason` is kept on it (the journal shows both)."""
+    prescriber's `override_reason` is kept on it (the journal shows both).
+    A consultation back-entered (`occurred_at`) dates its entries, and its appointment's finish,
+    at that time."""
     require(clinician, "record_consultation", patient)
     if note.medications:
         require(clinician, "prescribe", patient)
@@ -141,7 +174,7 @@ def save_consultation(
         raise InvalidEntry("Write something in history, examination or plan.")
     if appointment is not None and appointment.patient_id != patient.pk:
         raise InvalidEntry("That appointment is for another patient.")
-    stamp = _stamp(patient, clinician, occurred_at, retrospective)
+    stamp = _stamp(patient, clinician, occurred_at, retrospective, entered_via=entered_via)
     try:
         return _save_consultation(
             stamp, note, appointment, clinician, allergy_confirmed, override_reason
@@ -177,23 +210,35 @@ def _save_consultation(
         for m in note.medications:
             _prescribe(stamp, m, consultation, allergy_confirmed, override_reason)
         if appointment is not None:
-            _finish(appointment, clinician)
+            _finish(appointment, clinician, stamp)
         record(
             "record_consultation",
             user=clinician,
             patient_id=stamp["patient"].pk,
             detail=f"consultation {consultation.pk}",
+            **_times(stamp),
         )
     return consultation
 
 
-def _finish(appointment: Appointment, clinician) -> None:
-    status = Appointment.objects.filter(pk=appointment.pk).values_list("status", flat=True).get()
+def _finish(appointment: Appointment, clinician, stamp: dict) -> None:
+    status, changed_at = (
+        Appointment.objects.filter(pk=appointment.pk)
+        .values_list("status", "status_changed_at")
+        .get()
+    )
+    when = {}
+    if stamp["retrospective"] or stamp["entered_via"]:
+        # Started and finished at the consultation's time, never before the last change.
+        when = {
+            "occurred_at": max(stamp["occurred_at"], changed_at),
+            "entered_via": stamp["entered_via"],
+        }
     if status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
-        appointments.start_appointment(appointment, clinician)
+        appointments.start_appointment(appointment, clinician, **when)
         status = AppointmentStatus.IN_PROGRESS
     if status == AppointmentStatus.IN_PROGRESS:
-        appointments.finish_appointment(appointment, clinician)
+        appointments.finish_appointment(appointment, clinician, **when)
     elif status != AppointmentStatus.FINISHED:
         raise InvalidTransition("A cancelled or did-not-attend appointment has no consultation.")
 
@@ -274,7 +319,13 @@ def add_problem(
     stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
     with transaction.atomic():
         problem = _add_problem(stamp, new)
-        record("add_problem", user=user, patient_id=patient.pk, detail=f"problem {problem.pk}")
+        record(
+            "add_problem",
+            user=user,
+            patient_id=patient.pk,
+            detail=f"problem {problem.pk}",
+            **_times(stamp),
+        )
     return problem
 
 
@@ -363,25 +414,30 @@ def prescribe(
     occurred_at=None,
     retrospective=None,
     as_received=None,
+    entered_via: str = "",
 ) -> Medication:
-    """Prescribe a medicine (its first issue included); warns on a recorded allergy class."""
+    """Prescribe a medicine (its first issue included); warns on a recorded allergy class.
+    `occurred_at`: one issued earlier (on paper, during downtime) keeps its real time."""
     require(prescriber, "prescribe", patient)
-    stamp = _stamp(patient, prescriber, occurred_at, retrospective, as_received)
+    stamp = _stamp(patient, prescriber, occurred_at, retrospective, as_received, entered_via)
     with transaction.atomic():
         medication = _prescribe(stamp, new, None, allergy_confirmed, override_reason)
         detail = f"medication {medication.pk}" + (
             " allergy overridden" if allergy_confirmed else ""
         )
-        record("prescribe", user=prescriber, patient_id=patient.pk, detail=detail)
+        record("prescribe", user=prescriber, patient_id=patient.pk, detail=detail, **_times(stamp))
     return medication
 
 
-def issue_repeat(medication: Medication, user) -> MedicationIssue:
-    """Issue a repeat again; refused when stopped or when no issues are left (review due)."""
+def issue_repeat(
+    medication: Medication, user, *, occurred_at: datetime | None = None, entered_via: str = ""
+) -> MedicationIssue:
+    """Issue a repeat again; refused when stopped or when no issues are left (review due).
+    `occurred_at`: an issue made earlier (on paper, during downtime) keeps its real time."""
     require(user, "prescribe", medication.patient)
     if medication.quantity is None:
         raise InvalidEntry("This medicine was received without a quantity: prescribe it here.")
-    stamp = _stamp(medication.patient, user, None, False)
+    stamp = _stamp(medication.patient, user, occurred_at, None, entered_via=entered_via)
     with transaction.atomic():
         claimed = Medication.objects.filter(
             Q(issues_made__lt=F("issues_allowed")),
@@ -404,7 +460,11 @@ def issue_repeat(medication: Medication, user) -> MedicationIssue:
             quantity=medication.quantity,
         )
         record(
-            "issue_repeat", user=user, patient_id=medication.patient_id, detail=f"issue {issue.pk}"
+            "issue_repeat",
+            user=user,
+            patient_id=medication.patient_id,
+            detail=f"issue {issue.pk}",
+            **_times(stamp),
         )
     return issue
 
@@ -463,7 +523,13 @@ def record_allergy(
             certainty=certainty,
             note=note.strip(),
         )
-        record("record_allergy", user=user, patient_id=patient.pk, detail=f"allergy {allergy.pk}")
+        record(
+            "record_allergy",
+            user=user,
+            patient_id=patient.pk,
+            detail=f"allergy {allergy.pk}",
+            **_times(stamp),
+        )
     return allergy
 
 
@@ -588,11 +654,19 @@ def _derive_bmi(stamp: dict, consultation) -> list[Observation]:
 
 
 def record_observation(
-    patient, user, new: NewObservation, *, occurred_at=None, retrospective=None, as_received=None
+    patient,
+    user,
+    new: NewObservation,
+    *,
+    occurred_at=None,
+    retrospective=None,
+    as_received=None,
+    entered_via: str = "",
 ) -> list[Observation]:
-    """Record a measurement; a weight or height also records the BMI derived from them."""
+    """Record a measurement; a weight or height also records the BMI derived from them.
+    `occurred_at`: one taken earlier (on paper, during downtime) keeps its real time."""
     require(user, "record_consultation", patient)
-    stamp = _stamp(patient, user, occurred_at, retrospective, as_received)
+    stamp = _stamp(patient, user, occurred_at, retrospective, as_received, entered_via)
     with transaction.atomic():
         made = _record_observation(stamp, new)
         record(
@@ -600,6 +674,7 @@ def record_observation(
             user=user,
             patient_id=patient.pk,
             detail=" ".join(f"observation {o.pk}" for o in made),
+            **_times(stamp),
         )
     return made
 
@@ -633,6 +708,7 @@ def record_immunisation(
             user=user,
             patient_id=patient.pk,
             detail=f"immunisation {given.pk}",
+            **_times(stamp),
         )
     return given
 

@@ -204,6 +204,7 @@ def consult(request, patient_id):
                     request.user,
                     _note_from(form, problems, medicines),
                     appointment=appointment,
+                    occurred_at=form.cleaned_data["occurred_at"],
                     allergy_confirmed=form.cleaned_data["allergy_confirmed"],
                     override_reason=form.cleaned_data["allergy_reason"],
                 )
@@ -357,6 +358,7 @@ def prescribe(request, patient_id):
                     patient,
                     request.user,
                     _new_medication(form.cleaned_data, medicine),
+                    occurred_at=form.cleaned_data["occurred_at"],
                     allergy_confirmed=form.cleaned_data["allergy_confirmed"],
                     override_reason=form.cleaned_data["allergy_reason"],
                 )

@@ -174,11 +174,13 @@ def test_did_not_attend_can_be_undone_but_finished_cannot_become_dna(slot, patie
         services.mark_did_not_attend(appt, receptionist)
 
 
-def test_status_change_keeps_when_it_really_happened(slot, patient, receptionist):
+def test_status_change_keeps_when_it_really_happened(slot, patient, receptionist, frozen_clock):
     """Arrivals noted on paper during an outage are entered later with their true time."""
     appt = services.book_appointment(slot.pk, patient, receptionist)
-    on_paper = timezone.now() - timedelta(hours=3)
+    on_paper = timezone.now() + timedelta(minutes=30)
+    frozen_clock.move_to(on_paper + timedelta(hours=3))
     services.change_status(appt, S.ARRIVED, receptionist, occurred_at=on_paper)
     event = appt.events.get(to_status=S.ARRIVED)
     assert event.occurred_at == on_paper
     assert event.recorded_at > on_paper
+    assert event.back_entered
