@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "steadfast.fhir",
     "steadfast.continuity",
     "steadfast.continuity.node",
+    "steadfast.continuity.downtime",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("audit/", include("steadfast.audit.urls")),
     path("record/", include("steadfast.records.urls")),
     path("continuity/", include("steadfast.continuity.urls")),
+    path("continuity/", include("steadfast.continuity.downtime.urls")),
     path("node/", include("steadfast.continuity.node.urls")),
     path("rotas/", include("steadfast.practices.urls")),
     path("reports/", reports_page, name="reports"),

@@ -60,6 +60,18 @@ ACTIVITY_TABLE: dict[str, tuple[frozenset[str], str]] = {
         frozenset({NODE_ROLE}),
         "Follow every change to the practice's data: a practice node's token, never a person",
     ),
+    "reconcile_downtime": (
+        frozenset({NODE_ROLE}),
+        "Send the node's downtime entries back, each made as its real author: a node's token",
+    ),
+    "start_downtime_working": (
+        frozenset({R.PRACTICE_MANAGER}) | CLINICAL,
+        "Switch a practice node to downtime working, and back",
+    ),
+    "resolve_downtime_entries": (
+        frozenset({R.PRACTICE_MANAGER}) | CLINICAL,
+        "Resolve downtime entries that did not fit (managers: bookings; clinicians: clinical)",
+    ),
 }
 ACTIVITIES: dict[str, frozenset[str]] = {name: roles for name, (roles, _) in ACTIVITY_TABLE.items()}
 

@@ -24,6 +24,7 @@ from steadfast.appointments.models import (
     SlotStatus,
 )
 from steadfast.audit import services as audit
+from steadfast.continuity.downtime.journal import journaled
 from steadfast.entry_times import (
     EntryTimeError,
     check_occurred_at,
@@ -154,6 +155,7 @@ def _real_time(occurred_at, now, *, not_before=None, since="") -> tuple[datetime
     return when, is_back_entry(occurred_at, now)
 
 
+@journaled("book_appointment")
 def book_appointment(
     slot_id,
     patient,
@@ -295,6 +297,7 @@ def _locked(appointment_id, practice_id, if_version: int | None = None) -> Appoi
     return appt
 
 
+@journaled("cancel_appointment")
 def cancel_appointment(
     appointment, cancelled_by: CancelledBy, reason: str, actor, if_version: int | None = None
 ) -> Appointment:
@@ -324,6 +327,7 @@ def cancel_appointment(
     return appt
 
 
+@journaled("reschedule_appointment")
 def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
     """Move a booked appointment to another slot in one step: both slots change or neither."""
     require(actor, "book_appointments", appointment.patient)
@@ -353,6 +357,7 @@ def reschedule_appointment(appointment, new_slot_id, actor) -> Appointment:
     return appt
 
 
+@journaled("change_status")
 def change_status(
     appointment,
     to_status: AppointmentStatus,
@@ -395,6 +400,7 @@ def change_status(
     return appt
 
 
+@journaled("amend_appointment")
 def amend_appointment(
     appointment, actor, *, reason: str, comment: str, if_version: int | None = None
 ) -> Appointment:

@@ -10,6 +10,7 @@ from steadfast.fhir.errors import FHIRError, install_handlers
 from steadfast.fhir.http import fhir_response
 from steadfast.fhir.resources import (
     appointment,
+    downtime,
     history,
     organization,
     patient,
@@ -51,6 +52,7 @@ for module in (
     record,
     transaction,
     history,
+    downtime,
 ):
     api.add_router("", module.router)
 api.add_router("", public)

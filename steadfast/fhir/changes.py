@@ -86,6 +86,8 @@ NOT_SERVED = frozenset(
         "records.Problem_consultations",
         "records.Concept",  # reference data: every installation loads its own
         "records.CodeMapping",
+        "downtime.ReceivedEntry",  # the central server's ledger of node downtime entries
+        "downtime.NodeObject",
     }
 )
 

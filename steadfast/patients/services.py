@@ -11,6 +11,7 @@ from steadfast.accounts.access import require
 from steadfast.appointments import services as appointments
 from steadfast.appointments.models import Appointment, AppointmentStatus, CancelledBy
 from steadfast.audit import services as audit
+from steadfast.continuity.downtime.journal import journaled
 from steadfast.errors import DomainError, DuplicateNHSNumber, PossibleDuplicatePatient
 from steadfast.patients.models import DetailsChange, Patient, RegistrationStatus
 from steadfast.patients.queries import possible_duplicates
@@ -19,6 +20,7 @@ from steadfast.practices.models import Practice
 NHS_NUMBER_TAKEN = "A patient with this NHS number is already registered at this practice."
 
 
+@journaled("register_patient")
 def register_patient(
     practice: Practice, details: dict, registered_by, *, confirmed_not_duplicate: bool = False
 ) -> Patient:

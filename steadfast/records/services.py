@@ -17,6 +17,7 @@ from steadfast.accounts.access import require
 from steadfast.appointments import services as appointments
 from steadfast.appointments.models import Appointment, AppointmentStatus
 from steadfast.audit.services import record
+from steadfast.continuity.downtime.journal import journaled
 from steadfast.entry_times import (
     EntryTimeError,
     check_occurred_at,
@@ -150,6 +151,7 @@ def _require_use(concept: Concept, *uses: str) -> None:
 # --- Consultations ---------------------------------------------------------------------------
 
 
+@journaled("save_consultation")
 def save_consultation(
     patient,
     clinician,
@@ -312,6 +314,7 @@ def _add_problem(stamp: dict, p: NewProblem, consultation=None) -> Problem:
     return problem
 
 
+@journaled("add_problem")
 def add_problem(
     patient, user, new: NewProblem, *, occurred_at=None, retrospective=None, as_received=None
 ) -> Problem:
@@ -404,6 +407,7 @@ def _prescribe(
     return medication
 
 
+@journaled("prescribe")
 def prescribe(
     patient,
     prescriber,
@@ -494,6 +498,7 @@ def stop_medication(medication: Medication, user, reason: str) -> Medication:
 # --- Allergies ---------------------------------------------------------------------------------
 
 
+@journaled("record_allergy")
 def record_allergy(
     patient,
     user,
@@ -533,6 +538,7 @@ def record_allergy(
     return allergy
 
 
+@journaled("record_no_known_allergies")
 def record_no_known_allergies(
     patient, user, *, occurred_at=None, concept: Concept | None = None, as_received=None
 ) -> NoKnownAllergies:
@@ -653,6 +659,7 @@ def _derive_bmi(stamp: dict, consultation) -> list[Observation]:
     ]
 
 
+@journaled("record_observation")
 def record_observation(
     patient,
     user,

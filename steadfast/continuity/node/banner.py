@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.utils import timezone
 
+from steadfast.continuity.downtime.journal import open_session
 from steadfast.continuity.node.queries import follower_state
 
 
@@ -19,6 +20,13 @@ def practice_copy_banner() -> str:
     """The line every page of a node shows; empty on the central server."""
     if not settings.NODE_MODE:
         return ""
+    session = open_session()
+    if session is not None:
+        since = timezone.localtime(session.started_at)
+        return (
+            f"Downtime working since {since:%H:%M} — entries will be sent to the main system "
+            "when it is back."
+        )
     state = follower_state()
     if state is None or state.caught_up_at is None:
         return "Practice copy — not yet updated. Use the main system while it is up."

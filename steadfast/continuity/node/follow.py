@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from steadfast.appointments.models import Appointment, AppointmentEvent
+from steadfast.continuity.downtime.journal import open_session
 from steadfast.continuity.node.models import FollowerState
 from steadfast.continuity.node.staff import staff_import
 from steadfast.fhir.replica import REPLICATED, appointment_events
@@ -211,6 +212,9 @@ def _sync_staff(state: FollowerState) -> int | None:
 def follow_once(state: FollowerState | None = None) -> PassResult:
     """Apply everything the central server has that this node has not; record how it went."""
     state = state or FollowerState.objects.get()
+    if open_session() is not None:
+        # The node's copy now holds downtime entries: `steadfast node reconcile` first.
+        raise FollowError("downtime working: not following until `steadfast node reconcile`")
     started = time.monotonic()
     try:
         with transaction.atomic():

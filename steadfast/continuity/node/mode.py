@@ -10,18 +10,39 @@ from django.conf import settings
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
+from steadfast.continuity.downtime.journal import open_session
 from steadfast.fhir.errors import outcome_response
 
 READ_ONLY = "This is the practice copy: it cannot change the record. Use the main system."
 SIGNING_IN = frozenset({"accounts:login", "accounts:logout", "accounts:second_factor"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Switching downtime working on and off, and reconciling (each checks its own rules).
+NODE_CONTROLS = frozenset({"downtime:node", "downtime:node_reconcile"})
+# What a node takes in downtime working: each through a journalled service.
+DOWNTIME_WRITES = frozenset(
+    {
+        "appointments:book",
+        "appointments:cancel",
+        "appointments:reschedule",
+        "appointments:status",
+        "patients:register",
+        "records:consult",
+        "records:start_consultation",
+        "records:prescribe",
+        "records:medicine_check",
+        "records:allergies",
+    }
+)
 
 
 def _may_write(request) -> bool:
     try:
-        return resolve(request.path_info).view_name in SIGNING_IN
+        view_name = resolve(request.path_info).view_name
     except Resolver404:
         return False
+    if view_name in SIGNING_IN or view_name in NODE_CONTROLS:
+        return True
+    return view_name in DOWNTIME_WRITES and open_session() is not None
 
 
 class ReadOnlyNodeMiddleware:

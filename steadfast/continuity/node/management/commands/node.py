@@ -15,6 +15,11 @@ from django.db import connection
 from django.utils import timezone
 
 from steadfast import jobs
+from steadfast.continuity.downtime.commands import (
+    DOWNTIME_ACTIONS,
+    add_downtime_commands,
+    run_downtime_command,
+)
 from steadfast.continuity.node.follow import FollowError, follow_once
 from steadfast.continuity.node.models import FollowerState
 from steadfast.continuity.node.queries import follower_state
@@ -28,19 +33,25 @@ class Command(BaseCommand):
     help = "Practice node: init (first copy), follow (keep it current), status."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True, metavar="init|follow|status")
+        commands = parser.add_subparsers(
+            dest="action", required=True, metavar="init|follow|status|downtime|reconcile"
+        )
         init = commands.add_parser("init", help="create the node's database and take the copy")
         init.add_argument("--upstream", required=True, help="the central server, https://...")
         init.add_argument("--token", required=True, help="from `steadfast continuity node-token`")
         follow = commands.add_parser("follow", help="apply the central server's changes")
         follow.add_argument("--once", action="store_true", help="one pass, then stop")
         commands.add_parser("status", help="upstream, last change applied, lag, last error")
+        add_downtime_commands(commands)
 
     def handle(self, *args, action, **options):
         if not settings.NODE_MODE:
             raise CommandError("This is not a practice node: set STEADFAST_NODE=1 (see docs).")
         if connection.vendor != "sqlite":
             raise CommandError("A practice node keeps its copy in SQLite: unset DATABASE_URL.")
+        if action in DOWNTIME_ACTIONS:
+            run_downtime_command(action, options, self.stdout)
+            return
         getattr(self, f"_{action}")(**options)
 
     def _init(self, upstream: str, token: str, **options):
