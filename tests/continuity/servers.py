@@ -3,6 +3,7 @@ PostgreSQL database) and a node (`steadfast node ...` in its own directory, on S
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,8 +37,8 @@ def _env(var: Path, **extra: str) -> dict:
 class Central:
     """`steadfast serve` on the test database, on a free port."""
 
-    def __init__(self, var: Path) -> None:
-        self.port = free_port()
+    def __init__(self, var: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = _env(var, DATABASE_URL=database_url())
         self.process = subprocess.Popen(
@@ -45,6 +46,7 @@ class Central:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: kill() takes the workers too
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -56,6 +58,21 @@ class Central:
                     raise RuntimeError(self.process.stderr.read().decode()[-2000:]) from None
                 time.sleep(0.3)
         raise RuntimeError("the central server did not start")
+
+    def kill(self) -> None:
+        """kill -9 of the server and its workers, as a crashed machine would leave them."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+                try:
+                    s.bind(("127.0.0.1", self.port))
+                    return
+                except OSError:
+                    time.sleep(0.2)
+        raise RuntimeError("the killed central server's workers still hold its port")
 
     def stop(self) -> None:
         self.process.terminate()
