@@ -212,3 +212,64 @@ def test_kill_the_central_server_work_on_the_node_reconcile_nothing_lost(tmp_pat
         assert on_node.strip() == str(central_rows)
     finally:
         central.stop()
+
+
+def test_a_partition_both_sides_book_the_same_day_and_the_worklist_resolves_every_clash(tmp_path):
+    from steadfast.continuity.downtime import queries, services
+
+    gp = GPFactory()
+    practice = gp.practice
+    reception = UserFactory(practice=practice, role=Role.RECEPTIONIST)
+    manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
+    patients = [PatientFactory(practice=practice) for _ in range(10)]
+    day = real_day_after_tomorrow()
+    slots = [
+        SlotFactory(clinician=gp, start=london(day, 9) + timedelta(minutes=10 * n))
+        for n in range(16)
+    ]
+    token = issue_node_token(practice, "front-desk")[1]
+    central = Central(tmp_path / "central")
+    node = Node(tmp_path / "node")
+    try:
+        node.run("node", "init", "--upstream", central.url, "--token", token)
+        # The line between them is cut: the node works in downtime, the main system carries on.
+        node.run("node", "downtime", "start")
+        paused = node.run("node", "follow", "--once", check=False)
+        assert paused.returncode != 0 and "downtime working" in paused.stderr
+        node.shell(
+            "from django.contrib.auth import get_user_model\n"
+            "from django_scopes import scopes_disabled\n"
+            "from steadfast.appointments import services as book\n"
+            "from steadfast.patients.models import Patient\n"
+            "with scopes_disabled():\n"
+            f"    who = get_user_model().objects.get(pk={reception.pk})\n"
+            f"    for slot, patient in zip({[str(s.pk) for s in slots[:6]]!r},"
+            f" {[str(p.pk) for p in patients[:6]]!r}):\n"
+            "        book.book_appointment(slot, Patient.objects.get(pk=patient), who)\n"
+        )
+        with scopes_disabled():
+            for slot, patient in zip(slots[3:7], patients[6:10], strict=True):
+                book.book_appointment(slot.pk, patient, manager)
+
+        summary = _summary(node.run("node", "reconcile").stdout)
+        assert summary == {**summary, "entries": 6, "merged": 3, "conflicts": 3, "lost": 0}
+
+        with scopes_disabled():
+            clashes = list(ReceivedEntry.objects.filter(status=EntryStatus.CONFLICT))
+            assert len(clashes) == 3
+            for clash in clashes:
+                nearest = queries.nearest_free_slots(clash.data["slot"], practice.pk)
+                services.book_elsewhere(clash, nearest[0].pk, manager)
+            assert not ReceivedEntry.objects.filter(status=EntryStatus.CONFLICT).exists()
+            live = Appointment.objects.filter(practice=practice).exclude(
+                status=AppointmentStatus.CANCELLED
+            )
+            # Every patient of both sides has exactly one booking; no slot holds two.
+            assert sorted(a.patient_id for a in live) == sorted(p.pk for p in patients)
+            assert len({a.slot_id for a in live}) == live.count() == 10
+        before = _central_counts(practice)
+        again = _summary(node.run("node", "reconcile").stdout)
+        assert again["entries"] == 6 and again["lost"] == 0
+        assert _central_counts(practice) == before
+    finally:
+        central.stop()
