@@ -16,6 +16,8 @@ from jinja2 import ChainableUndefined, Environment
 
 from steadfast.accounts.access import can
 from steadfast.audit.queries import open_alert_count
+from steadfast.continuity.downtime.queries import set_aside_for as downtime_entries_for
+from steadfast.continuity.downtime.replay import ACTION_NAMES
 from steadfast.continuity.node.banner import practice_copy_banner
 from steadfast.patients.nhs_numbers import format_nhs_number
 from steadfast.records.queries import record_banner
@@ -104,6 +106,8 @@ def environment(**options: Any) -> Environment:
         can=can,
         open_alert_count=open_alert_count,
         practice_copy_banner=practice_copy_banner,
+        downtime_entries=downtime_entries_for,
+        downtime_action_name=lambda action: ACTION_NAMES.get(action, action),
         record_banner=record_banner,
         get_messages=messages.get_messages,
         csrf_token_value=get_token,

@@ -4,15 +4,18 @@ The expectations come from the activity table in steadfast/accounts/access.py, s
 or changing who may use it changes this test without anyone choosing a sample.
 """
 
+import uuid
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from steadfast.accounts.access import ACTIVITIES
 from steadfast.accounts.models import Role
 from steadfast.appointments import services as appointments
 from steadfast.audit.models import Alert
+from steadfast.continuity.downtime.models import EntryStatus, ReceivedEntry
 from steadfast.continuity.node.tokens import issue_node_token
 from tests.factories import (
     GPFactory,
@@ -89,6 +92,18 @@ def world(db):
     alert = Alert.objects.create(practice=practice, patient=patient, user=gp, reason="test")
     record = record_entries(patient, gp)
     node_token, _ = issue_node_token(practice, "matrix")
+    entry = ReceivedEntry.objects.create(
+        id=uuid.uuid4(),
+        practice=practice,
+        node_name="matrix",
+        seq=1,
+        action="book_appointment",
+        data={"slot": str(slot.pk), "patient": str(patient.pk), "reason": ""},
+        author=gp,
+        occurred_at=timezone.now(),
+        status=EntryStatus.CONFLICT,
+        conflict="slot_taken",
+    )
     return {
         "practice": practice,
         "kwargs": {
@@ -97,6 +112,7 @@ def world(db):
             "patient_id": patient.pk,
             "alert_id": alert.pk,
             "token_id": node_token.pk,
+            "entry_id": entry.pk,
             "user_id": gp.pk,
             "session_id": SessionTemplateFactory(clinician=gp).pk,
             **record,

@@ -321,6 +321,12 @@ CHECKED_ELSEWHERE = {
     " (tests/continuity/test_node_tokens.py)",
     "follow_practice": "a practice node's token reading the history and staff list"
     " (tests/fhir/test_history.py, tests/continuity/test_node_tokens.py)",
+    "reconcile_downtime": "a practice node's token sending its journal to $reconcile-downtime"
+    " (tests/continuity/test_reconcile.py); each entry is then checked as its author",
+    "start_downtime_working": "start_downtime/stop_downtime in steadfast/continuity/downtime/"
+    "services.py (tests/continuity/test_reconcile.py)",
+    "resolve_downtime_entries": "the worklist's actions in steadfast/continuity/downtime/"
+    "services.py (tests/continuity/test_reconcile.py)",
 }
 
 

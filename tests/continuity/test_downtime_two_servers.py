@@ -193,7 +193,7 @@ def test_kill_the_central_server_work_on_the_node_reconcile_nothing_lost(tmp_pat
         from_node = AuditEvent.objects.filter(source="node back-office (downtime)")
         assert from_node.filter(user_id=gp.pk, action="record_consultation").exists()
         assert from_node.filter(user_id=reception.pk, action="appointment_arrived").count() == 2
-        assert AuditEvent.objects.filter(action="downtime_entry").count() == 7
+        assert AuditEvent.objects.filter(action="downtime_entry_conflict").count() == 1
 
         # Back to following: the node's copy is the central one again.
         node.run("node", "follow", "--once")

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,8 +33,12 @@ def worklist(user, *, show: str = "open") -> list[ReceivedEntry]:
 
 
 def worklist_entry(user, entry_id) -> ReceivedEntry | None:
+    """One entry of the practice's; a clinical one only for a clinician."""
+    visible = Q(practice_id=user.practice_id)
+    if user.role not in CLINICAL:
+        visible &= Q(clinical=False)
     return (
-        ReceivedEntry.objects.filter(_visible(user), pk=entry_id)
+        ReceivedEntry.objects.filter(visible, pk=entry_id)
         .select_related("author", "patient", "resolved_by")
         .first()
     )
@@ -136,3 +141,10 @@ def upstream_unreachable(state) -> bool:
         return False
     last_good = state.caught_up_at
     return last_good is None or timezone.now() - last_good > UNREACHABLE_FOR
+
+
+def practice_patient(practice_id, patient_id) -> Patient | None:
+    try:
+        return Patient.objects.filter(pk=patient_id, practice_id=practice_id).first()
+    except (ValueError, ValidationError):
+        return None

@@ -142,9 +142,10 @@ def _back_to_following(state: FollowerState, session: DowntimeSession) -> None:
         FollowerState.objects.filter(pk=state.pk).update(next_url="")
 
 
+@transaction.atomic
 def _drop_node_rows(session: DowntimeSession) -> None:
-    # Foreign keys are checked at commit (as in a follow pass): every row that refers to a
-    # dropped one was made in the same downtime and goes too.
+    # One transaction, so foreign keys are checked at its commit (as in a follow pass): every
+    # row that refers to a dropped one was made in the same downtime and goes too.
     links, rows = [], {}
     for entry in session.entries.order_by("-seq"):
         for row in entry.rows:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from steadfast.appointments import services as appointments
@@ -93,9 +93,15 @@ def central_id(entry: ReceivedEntry, node_id: str | None) -> UUID | None:
 
 
 def _patient(entry: ReceivedEntry, node_id: str) -> Patient:
-    patient = Patient.objects.filter(pk=central_id(entry, node_id), practice=entry.practice).first()
+    patient = Patient.objects.filter(
+        pk=central_id(entry, node_id), practice_id=entry.practice_id
+    ).first()
     if patient is None:
         raise Conflict("gone", "The patient is not on the main system.")
+    return _still_registered(entry, patient)
+
+
+def _still_registered(entry: ReceivedEntry, patient: Patient) -> Patient:
     entry.patient = patient
     if patient.registration_status in ENDED:
         on = patient.registration_ended_on
@@ -110,13 +116,13 @@ def _patient(entry: ReceivedEntry, node_id: str) -> Patient:
 
 def _appointment(entry: ReceivedEntry, node_id: str, force: bool) -> Appointment:
     found = (
-        Appointment.objects.filter(pk=central_id(entry, node_id), practice=entry.practice)
+        Appointment.objects.filter(pk=central_id(entry, node_id), practice_id=entry.practice_id)
         .select_related("patient", "slot", "slot__clinician")
         .first()
     )
     if found is None:
         raise Conflict("gone", "The appointment is not on the main system.")
-    _patient(entry, str(found.patient_id))
+    _still_registered(entry, found.patient)
     seen = entry.bases.get("appointment")
     if not force and seen is not None and found.version != seen:
         raise Conflict(
@@ -431,18 +437,18 @@ def _from_node(name: str):
         current_source.reset(token)
 
 
-def apply(entry: ReceivedEntry, *, force: bool = False, by=None) -> ReceivedEntry:
-    """Make the entry's change now, or record why not. `force`: a person accepted it as it is
-    (the services' own rules still apply). In the caller's transaction."""
+def apply(entry: ReceivedEntry, *, force: bool = False, by=None) -> dict:
+    """Make the entry's change now, or say on the entry why not (not saved: the caller saves
+    it). `force`: a person accepted it as it is (the services' own rules still apply). Returns
+    the central ids of what it made, by kind. In the caller's transaction; a refused change
+    leaves nothing behind."""
+    made = {}
     try:
         with transaction.atomic(), _from_node(entry.node_name):
             made = REPLAY[entry.action](entry, force)
     except Conflict as conflict:
-        entry.status, entry.conflict, entry.reason = (
-            EntryStatus.CONFLICT,
-            conflict.kind,
-            str(conflict),
-        )
+        entry.status, entry.conflict = EntryStatus.CONFLICT, conflict.kind
+        entry.reason = str(conflict)
     except NotPermitted as refused:
         entry.status, entry.conflict = EntryStatus.CONFLICT, "refused"
         entry.reason = f"{entry.author.display_name} may not do this on the main system: {refused}"
@@ -450,21 +456,28 @@ def apply(entry: ReceivedEntry, *, force: bool = False, by=None) -> ReceivedEntr
         entry.status, entry.conflict, entry.reason = EntryStatus.CONFLICT, "invalid", str(invalid)
     else:
         entry.status = EntryStatus.RESOLVED if by is not None else EntryStatus.MERGED
-        for kind, central in made.items():
-            node_id = entry.made.get(kind)
-            if node_id is not None:
-                NodeObject.objects.filter(node_id=node_id).update(central_id=central)
-    entry.save()
-    happened = entry.occurred_at.astimezone(UTC).isoformat(timespec="seconds")
-    audit.record(
-        "downtime_entry",
-        user=entry.author,
-        patient_id=entry.patient_id,
-        practice_id=entry.practice_id,
-        detail=f"{entry.action} entry {entry.pk} from node {entry.node_name}: {entry.status}; "
-        f"happened {happened} (node clock)",
-    )
-    return entry
+        entry.conflict = entry.conflict if by is not None else ""
+    if entry.status == EntryStatus.CONFLICT:
+        # A merged entry is on the audit trail as its services' own entries (source: the node);
+        # one that went to the worklist is here, as its author's, with the node's time.
+        happened = entry.occurred_at.astimezone(UTC).isoformat(timespec="seconds")
+        audit.record(
+            "downtime_entry_conflict",
+            user=entry.author,
+            patient_id=entry.patient_id,
+            practice_id=entry.practice_id,
+            detail=f"{entry.action} entry {entry.pk} from node {entry.node_name}: "
+            f"{entry.conflict}; happened {happened} (node clock)",
+        )
+    return made
+
+
+def map_made(entry: ReceivedEntry, made: dict) -> None:
+    """Note which central rows the entry's node rows became."""
+    for kind, central in made.items():
+        node_id = entry.made.get(kind)
+        if node_id is not None:
+            NodeObject.objects.filter(node_id=node_id).update(central_id=central)
 
 
 def http_status(entry: ReceivedEntry, created: bool) -> int:
@@ -473,47 +486,66 @@ def http_status(entry: ReceivedEntry, created: bool) -> int:
     return HTTP_STATUS.get(entry.conflict, 409)
 
 
-def receive(node, incoming: Incoming) -> tuple[ReceivedEntry, bool]:
-    """(the entry, whether it was new): applied once, answered from the ledger after that."""
-    existing = ReceivedEntry.objects.filter(pk=incoming.uuid).first()
-    if existing is not None:
-        if existing.practice_id != node.practice_id:
-            raise NotPermitted("That entry belongs to another practice.")
-        return existing, False
-    author = (
-        get_user_model().objects.filter(pk=incoming.author_id, practice_id=node.practice_id).first()
-    )
-    if author is None:
-        raise NotPermitted("The entry's author is not a member of this practice's staff.")
-    if incoming.action not in REPLAY:
-        raise ValueError(f"unknown downtime action {incoming.action!r}")
-    try:
-        with transaction.atomic():
-            entry = ReceivedEntry.objects.create(
-                id=incoming.uuid,
-                practice_id=node.practice_id,
-                node_name=node.token.name,
-                seq=incoming.seq,
-                action=incoming.action,
-                data=incoming.data,
-                bases=incoming.bases,
-                made=incoming.made,
-                author=author,
-                occurred_at=incoming.occurred_at,
-                clinical=incoming.action in CLINICAL_ACTIONS,
-                status=EntryStatus.CONFLICT,
+class Receiver:
+    """One node's batch: entries received before are answered from the ledger (one query for
+    the batch), new ones applied in order. Call inside one transaction; `lock()` first, so one
+    node's reconciles never run side by side."""
+
+    def __init__(self, node, uuids: list[UUID]) -> None:
+        self.node = node
+        self.known = {e.pk: e for e in ReceivedEntry.objects.filter(pk__in=uuids)}
+        self.authors: dict[int, object] = {}
+
+    @staticmethod
+    def lock(node) -> None:
+        from steadfast.continuity.node.models import NodeToken
+
+        NodeToken.objects.select_for_update().filter(pk=node.token.pk).exists()
+
+    def _author(self, author_id: int):
+        if author_id not in self.authors:
+            self.authors[author_id] = (
+                get_user_model()
+                .objects.filter(pk=author_id, practice_id=self.node.practice_id)
+                .first()
             )
-            NodeObject.objects.bulk_create(
-                NodeObject(
-                    node_id=UUID(node_id), practice_id=node.practice_id, kind=kind, entry=entry
-                )
-                for kind, node_id in incoming.made.items()
+        return self.authors[author_id]
+
+    def receive(self, incoming: Incoming) -> tuple[ReceivedEntry, bool]:
+        """(the entry, whether it was new)."""
+        existing = self.known.get(incoming.uuid)
+        if existing is not None:
+            if existing.practice_id != self.node.practice_id:
+                raise NotPermitted("That entry belongs to another practice.")
+            return existing, False
+        author = self._author(incoming.author_id)
+        if author is None:
+            raise NotPermitted("The entry's author is not a member of this practice's staff.")
+        entry = ReceivedEntry(
+            id=incoming.uuid,
+            practice_id=self.node.practice_id,
+            node_name=self.node.token.name,
+            seq=incoming.seq,
+            action=incoming.action,
+            data=incoming.data,
+            bases=incoming.bases,
+            made=incoming.made,
+            author=author,
+            occurred_at=incoming.occurred_at,
+            clinical=incoming.action in CLINICAL_ACTIONS,
+            status=EntryStatus.CONFLICT,
+        )
+        made = apply(entry)
+        entry.save(force_insert=True)
+        NodeObject.objects.bulk_create(
+            NodeObject(
+                node_id=UUID(node_id),
+                practice_id=entry.practice_id,
+                kind=kind,
+                entry=entry,
+                central_id=made.get(kind),
             )
-            apply(entry)
-    except IntegrityError:
-        # The same entry, sent twice at once: the other request took it.
-        existing = ReceivedEntry.objects.filter(pk=incoming.uuid).first()
-        if existing is None:
-            raise
-        return existing, False
-    return entry, True
+            for kind, node_id in incoming.made.items()
+        )
+        self.known[entry.pk] = entry
+        return entry, True

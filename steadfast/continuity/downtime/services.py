@@ -23,6 +23,7 @@ from steadfast.continuity.downtime.replay import (
     SAFE_TO_ACCEPT,
     apply,
     central_id,
+    map_made,
 )
 from steadfast.errors import DomainError, NotPermitted
 from steadfast.patients.models import Patient
@@ -147,9 +148,11 @@ def accept_as_is(entry: ReceivedEntry, by) -> ReceivedEntry:
         entry = _open(entry, by)
         if entry.conflict not in SAFE_TO_ACCEPT:
             raise DomainError("This entry cannot be accepted as it is: choose another action.")
-        apply(entry, force=entry.conflict != "depends", by=by)
+        made = apply(entry, force=entry.conflict != "depends", by=by)
         if entry.status == EntryStatus.CONFLICT:
+            entry.save()
             return entry
+        map_made(entry, made)
         return _resolved(
             entry, by, EntryStatus.RESOLVED, f"Accepted as it was made by {by.display_name}."
         )

@@ -13,7 +13,6 @@ from steadfast.continuity.downtime.reconcile import ReconcileError, latest_sessi
 from steadfast.continuity.downtime.replay import ACTION_NAMES, SAFE_TO_ACCEPT
 from steadfast.continuity.node.queries import follower_state
 from steadfast.errors import DomainError
-from steadfast.patients.models import Patient
 
 
 @requires("resolve_downtime_entries")
@@ -55,6 +54,7 @@ def entry(request, entry_id):
         ),
         "matches": queries.possible_matches(found) if found.action == "register_patient" else [],
         "may_accept": found.conflict in SAFE_TO_ACCEPT,
+        "may_resolve": services.may_resolve(request.user, found),
     }
     return render(request, "downtime/entry.jinja", context)
 
@@ -65,9 +65,7 @@ def _act(request, found):
         if action == "book":
             done = services.book_elsewhere(found, request.POST.get("slot"), request.user)
         elif action == "link":
-            patient = Patient.objects.filter(
-                pk=request.POST.get("patient"), practice_id=found.practice_id
-            ).first()
+            patient = queries.practice_patient(found.practice_id, request.POST.get("patient"))
             if patient is None:
                 raise DomainError("Choose the registered patient to link to.")
             done = services.link_patient(found, patient, request.user)
@@ -125,6 +123,9 @@ def node(request):
 @require_POST
 @requires("start_downtime_working")
 def node_reconcile(request):
+    if follower_state() is None:
+        messages.error(request, "This is not a practice node: there is nothing to send.")
+        return redirect("downtime:node")
     try:
         summary = reconcile()
     except ReconcileError as exc:

@@ -10,7 +10,7 @@ worklist.
 from django.db import transaction
 from ninja import Router
 
-from steadfast.continuity.downtime.replay import http_status, receive
+from steadfast.continuity.downtime.replay import Receiver, http_status
 from steadfast.continuity.downtime.wire import BadEntry, read_entry
 from steadfast.errors import NotPermitted
 from steadfast.fhir.access import requires
@@ -53,19 +53,28 @@ def reconcile_downtime(request):
     items = bundle.get("entry") or []
     if not isinstance(items, list) or len(items) > MAX_ENTRIES:
         raise FHIRError(400, f"Send at most {MAX_ENTRIES} entries in one Bundle.")
-    answers = []
+    read = []
     for item in items:
         try:
-            incoming = read_entry(item)
-            with transaction.atomic():
-                entry, created = receive(request.user, incoming)
+            read.append(read_entry(item))
         except BadEntry as exc:
-            answers.append(_answer(400, str(exc)))
-            continue
-        except NotPermitted as exc:
-            answers.append(_answer(403, str(exc)))
-            continue
-        status = http_status(entry, created)
-        reason = entry.reason if status >= 300 else entry.get_status_display()
-        answers.append(_answer(status, reason or "Merged", str(entry.pk), entry.status))
+            read.append(exc)
+    answers = []
+    # One transaction for the batch (each entry in its own savepoint, so a refused one leaves
+    # nothing): a batch lost to a crash is sent again by the node, and changes nothing twice.
+    with transaction.atomic():
+        Receiver.lock(request.user)
+        receiver = Receiver(request.user, [i.uuid for i in read if not isinstance(i, BadEntry)])
+        for incoming in read:
+            if isinstance(incoming, BadEntry):
+                answers.append(_answer(400, str(incoming)))
+                continue
+            try:
+                entry, created = receiver.receive(incoming)
+            except NotPermitted as exc:
+                answers.append(_answer(403, str(exc)))
+                continue
+            status = http_status(entry, created)
+            reason = entry.reason if status >= 300 else entry.get_status_display()
+            answers.append(_answer(status, reason or "Merged", str(entry.pk), entry.status))
     return fhir_response({"resourceType": "Bundle", "type": "batch-response", "entry": answers})
