@@ -174,6 +174,17 @@ def capability_statement(base: str) -> dict:
                         " next link (an opaque cursor).",
                     },
                 ],
+                "operation": [
+                    {
+                        "name": "reconcile-downtime",
+                        "definition": "https://fhir.steadfast.example/OperationDefinition/"
+                        "reconcile-downtime",
+                        "documentation": "POST /fhir/$reconcile-downtime: a practice node's"
+                        " downtime journal as a batch Bundle of conditional creates (ifNoneExist"
+                        " on urn:steadfast:downtime|<uuid>, ifMatch on the version seen); a"
+                        " node's token only. Each entry is made as its author, once.",
+                    }
+                ],
             }
         ],
     }

@@ -43,6 +43,7 @@ def world(db):
         **{resource_type: entry.pk for resource_type, entry in entries.items()},
         "Bundle": "import",
         "_history": "history",  # system history: a practice node's token only
+        "$reconcile-downtime": "batch",  # a practice node's downtime journal: its token only
         "Patient": patient.pk,
         "Appointment": booked.pk,
         "Slot": booked.slot_id,

@@ -34,6 +34,8 @@ def test_capability_statement_lists_exactly_the_routes(client):
         listed.add(("POST", "/fhir/"))
     if "history-system" in system:
         listed.add(("GET", "/fhir/_history"))
+    for operation in statement["rest"][0].get("operation", []):
+        listed.add(("POST", f"/fhir/${operation['name']}"))
     resource_routes = _routes() - {("GET", "/fhir/metadata")}
     assert listed == resource_routes
 
