@@ -198,6 +198,12 @@ def _write_entry(session, action, author, data, bases, patient_id, occurred_at, 
     from steadfast.continuity.downtime.models import JournalEntry
 
     made = {MADE[action]: str(result.pk)} if action in MADE else {}
+    # Rows inserted without a save() (booking's single round trip on PostgreSQL) send no
+    # post_save: what the entry made is certainly among its rows.
+    for pk in made.values():
+        row = [type(result)._meta.label, pk]
+        if row not in rows:
+            rows.append(row)
     if action == "register_patient":
         patient_id = result.pk
     JournalEntry.objects.create(

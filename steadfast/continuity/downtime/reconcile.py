@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.apps import apps
 from django.db import connection, transaction
@@ -160,6 +161,11 @@ def _drop_node_rows(session: DowntimeSession) -> None:
             others = [f for f in fks if f is not source]
             query = model._base_manager.filter(**{source.attname: instance_pk})
             query.filter(**{f"{others[0].attname}__in": pks})._raw_delete(connection.alias)
+    # An appointment's events go with it, however they were inserted.
+    made = rows.get("appointments.Appointment", [])
+    apps.get_model("appointments.AppointmentEvent")._base_manager.filter(
+        appointment_id__in=[UUID(pk) for pk in made]
+    )._raw_delete(connection.alias)
     for label, pks in rows.items():
         model = apps.get_model(label)
         pk = model._meta.pk
