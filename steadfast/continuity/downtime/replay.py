@@ -192,6 +192,7 @@ def _book(entry: ReceivedEntry, force: bool) -> dict:
             reason=d.get("reason", ""),
             idempotency_key=booking_key(entry.pk, DOWNTIME_SYSTEM),
             occurred_at=entry.occurred_at,
+            **_via(appointments.book_appointment, entry),
         )
     except SlotUnavailable:
         raise Conflict("slot_taken", slot_taken_reason(slot_id)) from None
