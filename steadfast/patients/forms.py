@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from steadfast.forms import PlainMessages, ThreeFieldDateField
 from steadfast.patients.models import Sex
-from steadfast.patients.names import format_postcode
+from steadfast.patients.names import format_postcode, validate_visible_name
 from steadfast.patients.nhs_numbers import normalise_nhs_number
 
 SEARCH_MAX_CHARACTERS = 100
@@ -42,12 +42,20 @@ class RegistrationForm(PlainMessages, forms.Form):
         required=False,
         help_text="10 digits, for example 943 476 5919. Leave blank if not known.",
     )
-    title = forms.CharField(label="Title", max_length=20, required=False)
+    title = forms.CharField(
+        label="Title", max_length=20, required=False, validators=[validate_visible_name]
+    )
     given_name = forms.CharField(
-        label="First name", max_length=100, error_messages={"required": "Enter the first name"}
+        label="First name",
+        max_length=100,
+        validators=[validate_visible_name],
+        error_messages={"required": "Enter the first name"},
     )
     family_name = forms.CharField(
-        label="Last name", max_length=100, error_messages={"required": "Enter the last name"}
+        label="Last name",
+        max_length=100,
+        validators=[validate_visible_name],
+        error_messages={"required": "Enter the last name"},
     )
     date_of_birth = ThreeFieldDateField(
         label="Date of birth",

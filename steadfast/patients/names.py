@@ -1,7 +1,10 @@
-"""Search keys for names and postcodes, so that `ZOË` finds `Zoe` and `sw1a1aa` finds `SW1A 1AA`."""
+"""Names and postcodes: search keys (so that `ZOË` finds `Zoe` and `sw1a1aa` finds `SW1A 1AA`)
+and the check that a person's name holds only what can be seen."""
 
 import re
 import unicodedata
+
+from django.core.exceptions import ValidationError
 
 UK_POSTCODE = re.compile(
     r"^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]([0-9]|[ABEHMNPRV-Y])?|[0-9][A-HJKPS-UW])"
@@ -37,3 +40,31 @@ def prefix_range(prefix: str) -> tuple[str, str | None]:
     if not stem:
         return prefix, None
     return prefix, stem[:-1] + chr(ord(stem[-1]) + 1)
+
+
+# Joiners some scripts need inside words (Persian, Indic): invisible, but part of the spelling.
+_WORD_JOINERS = frozenset({"\u200c", "\u200d"})
+# Control (tabs, new lines, escapes), format (bidi overrides and isolates, zero-width spaces),
+# line and paragraph separators, surrogates, private use, unassigned.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def hidden_characters(value: str) -> list[str]:
+    """The characters in `value` that a reader cannot see, as U+XXXX codes."""
+    return [
+        f"U+{ord(c):04X}"
+        for c in value
+        if unicodedata.category(c) in _HIDDEN_CATEGORIES and c not in _WORD_JOINERS
+    ]
+
+
+def validate_visible_name(value: str) -> None:
+    """Refuse a name holding control characters or text-direction overrides: printed on a
+    letter, a label or a screen it would read differently from what was stored (or what the
+    next system that receives it sees), so the same person could be two people."""
+    if found := hidden_characters(value):
+        raise ValidationError(
+            "Type the name again rather than pasting it: it contains hidden control or"
+            f" text-direction characters ({', '.join(dict.fromkeys(found))})",
+            code="hidden_characters",
+        )

@@ -135,3 +135,33 @@ def test_patient_page_shows_demographics_to_reception(client, reception):
 def test_another_practices_patient_is_not_found(client, reception):
     stranger = PatientFactory()
     assert client.get(reverse("patients:detail", args=[stranger.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("family_name", "Ashworth\u202eyrneH"),  # right-to-left override: shows "AshworthHenry"
+        ("family_name", "Ash\u2066worth\u2069"),  # a bidi isolate
+        ("given_name", "Zo\u0007ë"),  # a bell
+        ("given_name", "Zoë\u001b[2J"),  # a terminal escape
+        ("given_name", "Zo\u200bë"),  # a zero-width space: looks the same, searches differently
+        ("given_name", "Zoë\nAnn"),
+        ("title", "Dr\u200f"),
+    ],
+)
+def test_names_with_control_or_direction_characters_are_refused(client, reception, field, value):
+    response = client.post(reverse("patients:register"), form_data(**{field: value}))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "hidden control or text-direction characters" in page
+    assert not Patient.objects.exists()
+
+
+def test_names_in_any_script_are_still_accepted(client, reception):
+    for n, (given, family) in enumerate(
+        [("Siân", "O'Brien-Nuñez"), ("Zoë", "Ng"), ("محمد", "رضا"), ("नमस्\u200dते", "Łukasz")]
+    ):
+        data = form_data(given_name=given, family_name=family, nhs_number="")
+        data["address_line1"] = f"{n} Mill Lane"
+        client.post(reverse("patients:register"), data)
+    assert Patient.objects.count() == 4
