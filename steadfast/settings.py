@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "steadfast.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "steadfast.fhir.middleware.MethodNotAllowedAsOutcome",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 

@@ -7,7 +7,8 @@ into a 500, so validation errors of every kind end here as 400 or 422.
 import logging
 
 import pydantic
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
@@ -37,6 +38,7 @@ ISSUE_CODES = {
     406: "not-supported",
     409: "conflict",
     412: "conflict",
+    413: "too-long",
     415: "not-supported",
     422: "processing",
     500: "exception",
@@ -148,6 +150,17 @@ def _bad_input(request, exc: Exception) -> HttpResponse:
     return outcome_response(400, f"Invalid request: {exc.__class__.__name__}.")
 
 
+def _too_big(request, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return outcome_response(
+        413, f"The body is larger than the {limit:,} bytes this server accepts in one request."
+    )
+
+
+def _too_deep(request, exc: RecursionError) -> HttpResponse:
+    return outcome_response(400, "The request is nested too deeply to read.")
+
+
 def _unexpected(request, exc: Exception) -> HttpResponse:
     # The message may quote patient data, so only the type and the path go to the log.
     logger.error("FHIR API failure %s on %s", exc.__class__.__name__, request.path, exc_info=exc)
@@ -170,6 +183,8 @@ def install_handlers(api) -> None:
     api.add_exception_handler(Http404, _not_found)
     api.add_exception_handler(ObjectDoesNotExist, _not_found)
     api.add_exception_handler(HttpError, _http_error)
+    api.add_exception_handler(RequestDataTooBig, _too_big)
+    api.add_exception_handler(RecursionError, _too_deep)
     api.add_exception_handler(PermissionDenied, _permission_denied)
     for bad_input in (DjangoValidationError, ValueError, UnicodeError):
         api.add_exception_handler(bad_input, _bad_input)

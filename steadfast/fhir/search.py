@@ -16,9 +16,12 @@ from steadfast.fhir.errors import FHIRError
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
+# Deeper than any real paging goes (a year of every clinician's slots is under 100,000); past
+# it a client is walking a list it should have narrowed with a search parameter.
+MAX_OFFSET = 1_000_000
 # Every search takes these besides its own parameters.
 COMMON_PARAMETERS = frozenset({"_count", "_offset", "_format"})
-_DATE_VALUE = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(\d{4}-\d{2}-\d{2}(T.+)?)$")
+_DATE_VALUE = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(\d{4}(-\d{2}(-\d{2}(T.+)?)?)?)$")
 SUPPORTED_PREFIXES = ("eq", "gt", "lt", "ge", "le")
 
 
@@ -35,29 +38,47 @@ def check_parameters(request, allowed: set[str] | frozenset[str]) -> None:
 
 
 def paging(request) -> Paging:
+    """`_count` and `_offset`; 400 outside 0..MAX_COUNT and 0..MAX_OFFSET, rather than a page
+    silently smaller than asked for or an offset the database cannot hold."""
     return Paging(
-        count=min(_non_negative(request, "_count", DEFAULT_COUNT), MAX_COUNT),
-        offset=_non_negative(request, "_offset", 0),
+        count=_whole_number(request, "_count", DEFAULT_COUNT, MAX_COUNT),
+        offset=_whole_number(request, "_offset", 0, MAX_OFFSET),
     )
 
 
-def _non_negative(request, name: str, default: int) -> int:
+def _whole_number(request, name: str, default: int, most: int) -> int:
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise FHIRError(400, f"{name} must be a whole number.")
+    if len(raw) > len(str(most)) or int(raw) > most:
+        raise FHIRError(400, f"{name} must be between 0 and {most:,}.")
     return int(raw)
 
 
+def _days(text: str) -> tuple[date, date]:
+    """The days [first, after last) a FHIR date names: `1970`, `1970-11` or `1970-11-24`."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        first = date(*parts)
+        return first, first + timedelta(days=1)
+    if len(parts) == 2:
+        first = date(parts[0], parts[1], 1)
+        year, month = divmod(parts[0] * 12 + parts[1], 12)  # the month after, 1-based
+        return first, date(year, month + 1, 1)
+    return date(parts[0], 1, 1), date(parts[0] + 1, 1, 1)
+
+
 def _interval(text: str, name: str) -> tuple[datetime, datetime] | datetime:
-    """The London day [low, high) a date names, or the one instant a date-time names."""
+    """The London days [low, high) a date, month or year names, or the instant a date-time
+    names."""
     if "T" not in text:
         tz = timezone.get_current_timezone()
         try:
-            day = date.fromisoformat(text)
-            low = datetime.combine(day, time.min, tzinfo=tz)
-            return low, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+            first, after = _days(text)
+            low = datetime.combine(first, time.min, tzinfo=tz)
+            return low, datetime.combine(after, time.min, tzinfo=tz)
         except (ValueError, OverflowError) as exc:
             raise FHIRError(400, f"{name}: {text!r} is not a date (YYYY-MM-DD).") from exc
     try:
@@ -75,8 +96,9 @@ _INSTANT_LOOKUPS = {"eq": "exact", "ge": "gte", "gt": "gt", "le": "lte", "lt": "
 def date_filter(request, name: str, field: str, *, dates_only: bool = False) -> Q:
     """Q for every `name=[prefix]value` in the query (all apply, as FHIR says).
 
-    A date covers its whole London day: `ge2026-11-24` starts at midnight, `le2026-11-24` runs
-    to the end of that day. `dates_only` is for date fields (birth date) rather than instants.
+    A date covers its whole London day (a month or a year, all of it): `ge2026-11-24` starts at
+    midnight, `le2026-11` runs to the end of November. `dates_only` is for date fields (birth
+    date) rather than instants.
     """
     q = Q()
     for raw in request.GET.getlist(name):

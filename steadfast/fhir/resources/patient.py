@@ -6,7 +6,7 @@ from ninja import Router
 
 from steadfast.audit.record_access import record_search
 from steadfast.fhir.access import open_patient_record, requires
-from steadfast.fhir.body import read_resource
+from steadfast.fhir.body import full_date, read_resource
 from steadfast.fhir.bundles import base_url, searchset
 from steadfast.fhir.capabilities import NHS_NUMBER, RESOURCES, body_openapi, search_openapi
 from steadfast.fhir.errors import FHIRError
@@ -163,7 +163,8 @@ def registration_data(resource: FHIRPatient) -> dict:
     name = next((n for n in names if n.use == "official"), names[0] if names else None)
     addresses = resource.address or []
     address = next((a for a in addresses if a.use == "home"), addresses[0] if addresses else None)
-    lines = (address.line or []) if address else []
+    # A FHIR array may hold nulls (an element with only an extension); they are not text.
+    lines = [x for x in address.line or [] if x] if address else []
     telecom = resource.telecom or []
     nhs = [i.value for i in resource.identifier or [] if i.system == NHS_NUMBER]
     gps = [
@@ -173,10 +174,10 @@ def registration_data(resource: FHIRPatient) -> dict:
     ]
     return {
         "nhs_number": nhs[0] if nhs else "",
-        "title": (name.prefix or [""])[0] if name else "",
-        "given_name": " ".join(name.given or []) if name else "",
+        "title": next((p for p in name.prefix or [] if p), "") if name else "",
+        "given_name": " ".join(g for g in name.given or [] if g) if name else "",
         "family_name": (name.family or "") if name else "",
-        "date_of_birth": resource.birthDate.isoformat() if resource.birthDate else "",
+        "date_of_birth": _birth_date(resource),
         "sex": resource.gender or "",
         "address_line1": lines[0] if lines else "",
         "address_line2": ", ".join(lines[1:]),
@@ -186,6 +187,15 @@ def registration_data(resource: FHIRPatient) -> dict:
         "email": next((t.value for t in telecom if t.system == "email"), "") or "",
         "usual_gp": gps[0] if gps else "",
     }
+
+
+def _birth_date(resource: FHIRPatient) -> str:
+    born = full_date(
+        resource.birthDate,
+        "Patient.birthDate",
+        "registering a patient needs the full date of birth (YYYY-MM-DD)",
+    )
+    return born.isoformat() if born else ""
 
 
 def conditional_nhs_number(if_none_exist: str) -> str | None:
