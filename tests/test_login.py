@@ -46,3 +46,17 @@ def test_logging_out_needs_a_post_and_ends_the_session(client):
     assert client.get(reverse("accounts:logout")).status_code == 405
     client.post(reverse("accounts:logout"))
     assert client.get(reverse("appointments:day")).status_code == 302
+
+
+@pytest.mark.parametrize("next_url", ["my_list", "appointments:day", "https://evil.example/"])
+def test_a_next_that_is_not_a_local_path_leads_home(client, next_url):
+    UserFactory(username="kim", role=Role.RECEPTIONIST)
+    data = {"username": "kim", "password": PASSWORD, "next": next_url}
+    response = client.post(reverse("accounts:login"), data)
+    assert response.url == reverse("home")
+
+
+def test_a_local_next_is_followed(client):
+    UserFactory(username="kim", role=Role.RECEPTIONIST)
+    data = {"username": "kim", "password": PASSWORD, "next": "/patients/"}
+    assert client.post(reverse("accounts:login"), data).url == "/patients/"

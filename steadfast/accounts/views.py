@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -15,12 +15,15 @@ from steadfast.accounts import queries, services
 from steadfast.accounts.access import can, requires
 from steadfast.accounts.forms import NewStaffForm, RoleForm, SecurityCodeForm
 from steadfast.errors import DomainError
-from steadfast.navigation import found
+from steadfast.navigation import found, safe_next
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.jinja"
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request, "")
 
 
 class LogoutView(auth_views.LogoutView):
@@ -44,12 +47,7 @@ def no_access(request):
 
 
 def _next_url(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next")
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 def _code_form(request, **kwargs) -> SecurityCodeForm:

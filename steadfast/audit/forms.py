@@ -1,6 +1,7 @@
 from django import forms
 
 from steadfast.forms import PlainMessages, ThreeFieldDateField
+from steadfast.navigation import FIRST_DAY, LAST_DAY
 
 
 class BreakGlassForm(forms.Form):
@@ -19,8 +20,11 @@ class BreakGlassForm(forms.Form):
 class AuditSearchForm(PlainMessages, forms.Form):
     nhs_number = forms.CharField(label="Patient's NHS number", required=False, max_length=12)
     username = forms.CharField(label="Staff username", required=False, max_length=150)
-    first_day = ThreeFieldDateField(label="From", required=False)
-    last_day = ThreeFieldDateField(label="To", required=False)
+    # Within the dates pages show: the end of Python's calendar overflowed the day's bounds.
+    first_day = ThreeFieldDateField(
+        label="From", required=False, earliest=FIRST_DAY, latest=LAST_DAY
+    )
+    last_day = ThreeFieldDateField(label="To", required=False, earliest=FIRST_DAY, latest=LAST_DAY)
 
     def clean(self):
         data = super().clean()

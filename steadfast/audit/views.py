@@ -23,11 +23,12 @@ def break_glass(request, patient_id):
         patient = patient_for_practice(request.user.practice, patient_id)
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
+    back_to = safe_next(request, reverse("patients:detail", args=[patient.pk]))
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             services.break_glass(request.user, patient, form.cleaned_data["reason"])
-            return redirect(safe_next(request, reverse("patients:detail", args=[patient.pk])))
+            return redirect(back_to)
         services.record(
             "break_glass",
             user=request.user,
@@ -38,12 +39,7 @@ def break_glass(request, patient_id):
     return render(
         request,
         "audit/break_glass.jinja",
-        {
-            "page_title": "Restricted record",
-            "patient": patient,
-            "form": form,
-            "next": safe_next(request, reverse("patients:detail", args=[patient.pk])),
-        },
+        {"page_title": "Restricted record", "patient": patient, "form": form, "next": back_to},
         status=400 if request.method == "POST" else 200,
     )
 

@@ -182,3 +182,13 @@ def test_nothing_identifying_reaches_the_application_logs(client, gp, caplog):
     assert logged  # the capture works: Django logs something for these requests
     for identifying in ("Quarrington", "Philippa", "9434765919", "943 476 5919", "LS6 2AB"):
         assert identifying not in logged
+
+
+@pytest.mark.parametrize("field", ["first_day", "last_day"])
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_audit_search_dates_at_the_ends_of_the_calendar_get_a_form_error(client, gp, field, day):
+    force_login_verified(client, UserFactory(practice=gp.practice, role=Role.PRACTICE_MANAGER))
+    response = client.get(reverse("audit:search"), {field: day})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "must be on or after 1 Jan 1900" in page or "must be on or before 31 Dec 2199" in page
