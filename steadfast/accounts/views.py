@@ -55,6 +55,14 @@ def _code_form(request, **kwargs) -> SecurityCodeForm:
     return SecurityCodeForm(data, user=request.user, **kwargs)
 
 
+def _verified(request, device) -> None:
+    """The second factor is in: mark the session verified under a new session key, as Django
+    does at the password step, so a key seen before the code (a fixed or leaked cookie) is
+    worth nothing after it."""
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
 @login_required
 def second_factor(request):
     """Ask for the code from the user's authenticator app, or send them to set one up."""
@@ -67,7 +75,7 @@ def second_factor(request):
         return redirect(f"{set_up}?{urlencode({'next': next_url})}")
     form = _code_form(request, devices=devices)
     if form.is_valid():
-        otp_login(request, form.device)
+        _verified(request, form.device)
         return redirect(next_url)
     return render(request, "accounts/second_factor.jinja", {"form": form, "next": next_url})
 
@@ -81,7 +89,7 @@ def set_up_second_factor(request):
     device = services.authenticator_to_set_up(request.user)
     form = _code_form(request, devices=[device], confirm=True)
     if form.is_valid():
-        otp_login(request, form.device)
+        _verified(request, form.device)
         messages.success(
             request, "Your authenticator app is set up. You will need a code from it to log in."
         )

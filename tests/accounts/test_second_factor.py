@@ -4,6 +4,8 @@ import re
 from base64 import b32decode
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -137,3 +139,48 @@ def test_a_gp_waiting_for_their_code_can_log_out(client, gp):
     log_in(client, "okafor")
     client.post(reverse("accounts:logout"))
     assert "_auth_user_id" not in client.session
+
+
+def _session_key(client) -> str:
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _signed_in_with(session_key: str) -> bool:
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    response = stale.get(MY_LIST)
+    return response.status_code == 200 or not response.url.startswith(reverse("accounts:login"))
+
+
+def test_the_session_key_changes_when_the_code_is_accepted(client, gp):
+    asked = log_in(client, "okafor", MY_LIST)
+    before = _session_key(client)
+    code = current_code(gp.totpdevice_set.get())
+    client.post(asked.redirect_chain[-1][0], {"code": code})
+    after = _session_key(client)
+    assert after != before
+    assert client.get(MY_LIST).status_code == 200
+    assert not _signed_in_with(before)  # a cookie fixed or seen before the code is worth nothing
+
+
+def test_the_session_key_changes_when_a_new_app_is_confirmed(client):
+    GPFactory(username="new-gp")
+    asked = log_in(client, "new-gp", MY_LIST)
+    before = _session_key(client)
+    secret = re.search(r'<code id="secret">([A-Z2-7 ]+)</code>', asked.content.decode()).group(1)
+    code = f"{totp(b32decode(secret.replace(' ', ''))):06d}"
+    client.post(asked.redirect_chain[-1][0], {"code": code})
+    assert _session_key(client) != before
+    assert client.get(MY_LIST).status_code == 200
+    assert not _signed_in_with(before)
+
+
+@pytest.mark.parametrize(
+    "next_url", ["my_list", "appointments:day", "https://evil.example/", "//evil.example/"]
+)
+def test_a_next_that_is_not_a_local_path_leads_home_after_the_code(client, gp, next_url):
+    asked = log_in(client, "okafor", next_url)
+    code = current_code(gp.totpdevice_set.get())
+    response = client.post(asked.redirect_chain[-1][0], {"code": code})
+    assert response.status_code == 302
+    assert response.url == reverse("home")
