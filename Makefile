@@ -36,9 +36,12 @@ install-dev: $(VENV)/.installed-dev assets
 # NHS.UK frontend CSS/JS and htmx, fetched from the npm registry at pinned versions and checked
 # against the integrity recorded in requirements/npm-integrity.txt before anything is unpacked.
 # The CSS points at /assets/ (the site root); it is rewritten to its own assets folder beside it.
+# Pages load nothing from off the server (an outage may take NHS England's font host first):
+# the Frutiger web font the CSS would fetch from assets.nhs.uk is left out, as the frontend's
+# own setting `$nhsuk-font-family: arial, sans-serif` does, and text falls back to Arial.
 NPM_INTEGRITY := requirements/npm-integrity.txt
 NPM_PACKAGES := nhsuk-frontend@$(NHSUK_FRONTEND) htmx.org@$(HTMX)
-ASSETS_MARK := $(VENDOR)/.v-$(NHSUK_FRONTEND)-$(HTMX)-relative-assets
+ASSETS_MARK := $(VENDOR)/.v-$(NHSUK_FRONTEND)-$(HTMX)-relative-assets-local-fonts
 assets: $(ASSETS_MARK)
 $(ASSETS_MARK): $(NPM_INTEGRITY)
 	rm -rf $(VENDOR) var/npm && mkdir -p $(VENDOR)/nhsuk var/npm
@@ -47,7 +50,9 @@ $(ASSETS_MARK): $(NPM_INTEGRITY)
 	tar -xzf var/npm/nhsuk-frontend-$(NHSUK_FRONTEND).tgz -C var/npm
 	cp var/npm/package/dist/nhsuk/nhsuk-frontend.min.css var/npm/package/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp -r var/npm/package/dist/nhsuk/assets $(VENDOR)/nhsuk/assets
-	sed -i 's#url(/assets/#url(assets/#g' $(VENDOR)/nhsuk/nhsuk-frontend.min.css
+	sed -i -e 's#url(/assets/#url(assets/#g' -e 's#@font-face{font-family:Frutiger W01;[^}]*}##g' \
+		-e 's#font-family:Frutiger W01,#font-family:#g' $(VENDOR)/nhsuk/nhsuk-frontend.min.css
+	! grep -q 'Frutiger\|url(https\?:' $(VENDOR)/nhsuk/nhsuk-frontend.min.css
 	rm -rf var/npm/package && tar -xzf var/npm/htmx.org-$(HTMX).tgz -C var/npm
 	cp var/npm/package/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	rm -rf var/npm

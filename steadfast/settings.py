@@ -165,9 +165,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        # The NHS.UK frontend's stylesheet loads the Frutiger web font from NHS England's
-        # asset host; where that is out of reach pages fall back to Arial.
-        "font-src": [SELF, "https://assets.nhs.uk"],
+        # Nothing from off the server: the NHS.UK stylesheet is built without its web font
+        # (see the Makefile's assets target), so no page depends on another host being up.
+        "font-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],

@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def violations(page: Page) -> list[str]:
     """Every CSP violation chromium reports on the console, and every uncaught script error.
 
-    Requests off this machine (the NHS.UK web font) are cut short: tests reach only the live
-    server, and a font that cannot load is no violation.
+    Requests off this machine are cut short: tests reach only the live server (and
+    test_pages_load_nothing_from_elsewhere.py shows pages make none).
     """
     page.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), lambda r: r.abort())
     seen = []
