@@ -30,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = "failover-drill-password-1"  # pragma: allowlist secret
+# The tests' pace: a receptionist starts at most ten bookings a second, so 4 of them book at most
+# 40/s and the demo's free slots last through every storm on however fast a machine.
+PACE_S = 0.1
 RECEPTIONIST = "demo-reception"
 RETRY_PAUSE = 0.5
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -66,6 +69,7 @@ class Tally:
     bookings: list[Booking] = field(default_factory=list)
     answers: dict[int, int] = field(default_factory=dict)  # HTTP status (0: no answer): count
     unexpected: list[str] = field(default_factory=list)
+    ran_out_of_slots: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, status: int) -> None:
@@ -170,10 +174,12 @@ class Site:
 class Client(threading.Thread):
     """One receptionist booking slot after slot until told to stop."""
 
-    def __init__(self, site: Site, via: str, slots, patients, tally: Tally, stop) -> None:
+    def __init__(
+        self, site: Site, via: str, slots, patients, tally: Tally, stop, pace_s: float = 0.0
+    ) -> None:
         super().__init__(daemon=True)
         self.site, self.via, self.slots, self.patients = site, via, slots, patients
-        self.tally, self.stop_event = tally, stop
+        self.tally, self.stop_event, self.pace_s = tally, stop, pace_s
         self.random = random.Random()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
@@ -210,11 +216,15 @@ class Client(threading.Thread):
             try:
                 slot_id = self.slots.pop()
             except IndexError:
+                with self.tally.lock:
+                    self.tally.ran_out_of_slots = True
                 return
             booking = Booking(str(uuid.uuid4()), slot_id, self.via, time.monotonic())
             with self.tally.lock:
                 self.tally.bookings.append(booking)
             self.book(booking, self.random.choice(self.patients))
+            if (rest := booking.sent_at + self.pace_s - time.monotonic()) > 0:
+                self.stop_event.wait(rest)
 
     def book(self, booking: Booking, patient_id: str) -> None:
         """Send the booking until it is answered (booked, or refused by a rule)."""
@@ -294,14 +304,19 @@ class Verdict:
     audit: str
 
 
-def storm(site: Site, *, clients: int, before_s: float, after_s: float, kill) -> tuple:
+def storm(
+    site: Site, *, clients: int, before_s: float, after_s: float, kill, pace_s: float = 0.0
+) -> tuple:
     """Book with `clients` receptionists; `kill()` after `before_s`; go on `after_s` more.
+
+    `pace_s`: each receptionist starts a booking at most that often, so that a fast machine
+    cannot use up the demo's free slots before the storm ends (tests set it; benchmarks don't).
     Returns (tally, kill time)."""
     slots, patients = site.free_slots_and_patients()
     random.shuffle(slots)
     tally, stop = Tally(), threading.Event()
     workers = [
-        Client(site, "page" if n % 2 == 0 else "fhir", slots, patients, tally, stop)
+        Client(site, "page" if n % 2 == 0 else "fhir", slots, patients, tally, stop, pace_s)
         for n in range(clients)
     ]
     for w in workers:
@@ -313,6 +328,8 @@ def storm(site: Site, *, clients: int, before_s: float, after_s: float, kill) ->
     stop.set()
     for w in workers:
         w.join(timeout=60)
+    if tally.ran_out_of_slots:
+        raise RuntimeError(f"the storm used up all {len(tally.bookings)} free slots: load more")
     return tally, killed_at
 
 

@@ -7,7 +7,7 @@ The drill of benchmarks/failover.py, smaller and with the short Patroni timing o
 
 import pytest
 
-from steadfast.testing.failover import storm, verify, wait_for_role
+from steadfast.testing.failover import PACE_S, storm, verify, wait_for_role
 
 pytestmark = pytest.mark.cluster
 
@@ -15,7 +15,12 @@ pytestmark = pytest.mark.cluster
 def test_primary_killed_mid_booking_loses_and_doubles_nothing_and_rejoins(site):
     old = site.cluster.leader()
     tally, killed_at = storm(
-        site, clients=4, before_s=4, after_s=14, kill=lambda: site.cluster.kill_postgres(old)
+        site,
+        clients=4,
+        before_s=4,
+        after_s=14,
+        kill=lambda: site.cluster.kill_postgres(old),
+        pace_s=PACE_S,
     )
     verdict = verify(site, tally, killed_at)
 
@@ -41,6 +46,7 @@ def test_replica_lost_mid_booking_writes_carry_on(site):
         before_s=3,
         after_s=12,
         kill=lambda: site.cluster.kill_member(site.cluster.member(sync)),  # the host is lost
+        pace_s=PACE_S,
     )
     verdict = verify(site, tally, killed_at)
 
