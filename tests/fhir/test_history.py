@@ -10,26 +10,11 @@ from steadfast.fhir.auth import make_token
 from steadfast.fhir.changes import NOT_SERVED, TRACKED
 from steadfast.fhir.replica import LOCAL_FIELDS, REPLICATED
 from steadfast.patients.models import Patient
-from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory
+from tests.factories import GPFactory, PatientFactory, SlotFactory
 from tests.fhir.helpers import FHIRClient, outcome
 from tests.fhir.history import Follower, concept_here, full_record, keys, urls
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def gp():
-    return GPFactory()
-
-
-@pytest.fixture
-def practice(gp):
-    return gp.practice
-
-
-@pytest.fixture
-def receptionist(practice):
-    return UserFactory(practice=practice)
+pytestmark = pytest.mark.django_db(transaction=True)  # gp, practice, receptionist: conftest.py
 
 
 @pytest.fixture
