@@ -152,11 +152,13 @@ END $$;
 -- firings find their row numbered. One head update per practice per transaction: updating the
 -- head row once per change would make a bulk load's commit quadratic (every update of a row in
 -- one transaction leaves a version the next must step over).
-CREATE OR REPLACE FUNCTION fhir_feed_number() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE p uuid; n bigint; last bigint; numbered bigint;
+-- Row by row, by primary key, and never a sequential scan: the planner's statistics on this
+-- table are often far from what one transaction holds (a bulk load, a test), and a join planned
+-- for one row over 60,000 (a window subquery scanned again for every row) took minutes.
+CREATE OR REPLACE FUNCTION fhir_feed_number() RETURNS trigger LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
+DECLARE p uuid; pos bigint; numbered bigint; change_id bigint;
 BEGIN
-  -- By primary key only: a plan through the unnumbered-rows index would scan every row
-  -- version this transaction left there, once per firing.
   SELECT seq INTO numbered FROM fhir_change WHERE id = NEW.id;
   IF numbered IS NOT NULL OR NOT FOUND THEN
     RETURN NULL;
@@ -166,13 +168,15 @@ BEGIN
     INSERT INTO fhir_feedhead (practice_id, last_seq)
       VALUES (p, COALESCE((SELECT MAX(seq) FROM fhir_change WHERE practice_id = p), 0))
       ON CONFLICT (practice_id) DO NOTHING;
-    SELECT count(*) INTO n FROM fhir_change WHERE practice_id = p AND seq IS NULL;
-    UPDATE fhir_feedhead SET last_seq = last_seq + n WHERE practice_id = p
-      RETURNING last_seq INTO last;
-    UPDATE fhir_change c SET seq = last - n + numbered.position, changed_at = clock_timestamp()
-      FROM (SELECT id, row_number() OVER (ORDER BY id) AS position
-            FROM fhir_change WHERE practice_id = p AND seq IS NULL) AS numbered
-      WHERE c.id = numbered.id;
+    SELECT last_seq INTO pos FROM fhir_feedhead WHERE practice_id = p FOR UPDATE;
+    -- The loop's query sees the rows as they were when it began, not the numbers it writes.
+    FOR change_id IN
+      SELECT id FROM fhir_change WHERE practice_id = p AND seq IS NULL ORDER BY id
+    LOOP
+      pos := pos + 1;
+      UPDATE fhir_change SET seq = pos, changed_at = clock_timestamp() WHERE id = change_id;
+    END LOOP;
+    UPDATE fhir_feedhead SET last_seq = pos WHERE practice_id = p;
   END LOOP;
   RETURN NULL;
 END $$;
