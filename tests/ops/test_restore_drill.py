@@ -29,7 +29,19 @@ def test_restore_to_a_time_mid_load_has_all_before_and_nothing_after(site):
         marks.append(restore_drill.mark(site.cluster.dsn(site.cluster.leader(), "steadfast")))
         marked.append(time.monotonic())
 
-    tally, _ = storm(site, clients=4, before_s=3, after_s=4, kill=backup_and_mark, pace_s=PACE_S)
+    def acked_after_the_mark(tally) -> bool:
+        with tally.lock:
+            return len(marked) == 2 and any(b.sent_at > marked[1] for b in tally.acked)
+
+    tally, _ = storm(
+        site,
+        clients=4,
+        before_s=3,
+        after_s=4,
+        kill=backup_and_mark,
+        pace_s=PACE_S,
+        until=acked_after_the_mark,
+    )
     site.cluster.archive_now()
 
     def booking_keys(conn):
