@@ -36,7 +36,7 @@ def slot_at(gp, hour: int, minute: int = 0):
 
 @pytest.fixture
 def slot(gp):
-    return slot_at(gp, 9)
+    return slot_at(gp, 17)  # after the factory's own slots (08:00-16:15): never the same start
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def keys_on(page: str) -> list[str]:
 def test_every_booking_form_carries_its_own_key(client, reception, gp, slot, patient):
     booking_page = client.get(book_url(slot), {"patient": patient.pk}).text
     assert len(keys_on(booking_page)) == 1
-    slot_at(gp, 9, 10)
+    slot_at(gp, 17, 10)
     day = client.get(
         reverse("appointments:day"), {"date": tomorrow().isoformat(), "patient": patient.pk}
     ).text
