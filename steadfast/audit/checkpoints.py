@@ -48,6 +48,10 @@ class Checkpoint:
         unsigned = cls(str(chain), seq, seq, entry, hash_, timezone.now().isoformat())
         return cls(**{**asdict(unsigned), "signature": unsigned.expected_signature()})
 
+    def restamped(self) -> "Checkpoint":
+        """The same checkpoint, timed and signed now."""
+        return self.new(self.chain, self.seq, self.entry, self.hash)
+
     @classmethod
     def of_head(cls, head) -> "Checkpoint":
         return cls.new(head.chain, head.last_seq, head.last_event_id, head.last_hash)

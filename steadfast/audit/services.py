@@ -101,10 +101,14 @@ def _detail(detail: str, occurred_at: datetime | None, entered_via: str) -> str:
 
 def _checkpoint_after_commit(checkpoint: Checkpoint):
     """What writes the checkpoint once the entry it names has committed (never before: a
-    rolled-back entry must not be checkpointed). A failure is logged; the entry stands."""
+    rolled-back entry must not be checkpointed). A failure is logged; the entry stands.
+
+    Stamped when written, not when the entry was made: a copy of the database taken between the
+    two (a backup) lacks the entry, and `audit-verify --as-of` the copy's time must not expect it.
+    """
 
     def write_audit_checkpoint() -> None:
-        checkpoints.write([checkpoint])
+        checkpoints.write([checkpoint.restamped()])
 
     return write_audit_checkpoint
 

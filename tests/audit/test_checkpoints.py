@@ -74,6 +74,18 @@ def test_an_entry_rolled_back_is_never_checkpointed(practice):
     assert lines() == []
 
 
+def test_a_copy_taken_before_the_entry_committed_is_not_expected_to_hold_it(practice):
+    """Found by the SQLite backup test under load: a backup taken while an entry was being
+    committed failed its check ("chain ends at place 400, checkpointed at 401"): the checkpoint
+    was timed when the entry was made, before the copy, though written after the commit."""
+    with transaction.atomic():
+        record("test_entry", practice_id=practice.pk)  # the chain's first entry: checkpointed
+        copy_taken = timezone.now()  # a copy now would not hold the uncommitted entry
+    assert checkpointed(practice) == [1]
+    assert str(practice.pk) not in checkpoints.read(as_of=copy_taken).by_chain
+    assert checkpoints.read(as_of=timezone.now()).by_chain[str(practice.pk)].keys() == {1}
+
+
 def test_a_checkpoint_that_cannot_be_written_does_not_fail_the_audited_action(
     settings, tmp_path, practice
 ):
