@@ -44,14 +44,20 @@ JOBS: list[PeriodicJob] = [
         lambda: settings.BACKUP_EVERY_MINUTES,
     ),
 ]
-# A practice node (STEADFAST_NODE=1) follows the central server every few seconds.
+# A practice node (STEADFAST_NODE=1) follows the central server every few seconds, and copies
+# the central server's latest downtime pack: it never builds one (it has no passphrase).
 NODE_FOLLOW = PeriodicJob(
     "node-follow",
     "steadfast.continuity.node.jobs.follow_central_server",
     lambda: settings.NODE_FOLLOW_SECONDS / 60,
 )
+NODE_PACK = PeriodicJob(
+    "node-pack",
+    "steadfast.continuity.node.jobs.copy_downtime_pack",
+    lambda: settings.NODE_PACK_MINUTES,
+)
 if settings.NODE_MODE:
-    JOBS.append(NODE_FOLLOW)
+    JOBS = [job for job in JOBS if job.name != "downtime-pack"] + [NODE_FOLLOW, NODE_PACK]
 
 
 def run_job(job: PeriodicJob) -> None:

@@ -28,6 +28,7 @@ def _env_flag(name: str, default: bool = False) -> bool:
 # and belongs on an encrypted disk (docs/practice-node.md).
 NODE_MODE = _env_flag("STEADFAST_NODE")
 NODE_FOLLOW_SECONDS = float(os.environ.get("STEADFAST_NODE_FOLLOW_SECONDS", 3))
+NODE_PACK_MINUTES = float(os.environ.get("STEADFAST_NODE_PACK_MINUTES", 1))
 
 
 def _secret_key() -> str:

@@ -5,6 +5,7 @@ Every pack built, downloaded or opened from a browser's offline copy goes on the
 
 import logging
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from steadfast.practices.models import Practice
 
 logger = logging.getLogger(__name__)
 MIN_PASSPHRASE_LENGTH = 12
+PACK_NAME = re.compile(r"^steadfast-downtime-(?P<ods>[A-Z]\d{5})-\d{8}T\d{6}Z\.html$")
 
 
 class PassphraseProblem(Exception):

@@ -1,7 +1,6 @@
 """Downtime access: the latest pack to download or keep offline, and the passphrase page."""
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from steadfast.continuity.rendering import pack_policy
 
 SERVICE_WORKER = Path(__file__).resolve().parent / "pack" / "service-worker.js"
 MAX_QUEUED_OPENS = 100
-PACK_NAME = re.compile(r"^steadfast-downtime-(?P<ods>[A-Z]\d{5})-\d{8}T\d{6}Z\.html$")
 # The pack carries its own policy (its script and style by hash, no requests); served from here
 # it gets the same one as a header, in place of the site's.
 PACK_POLICY = {**pack_policy(), "frame-ancestors": ["'none'"]}
@@ -60,6 +58,7 @@ def downtime(request):
             "latest": latest,
             "stale": latest is not None and latest.age() > _stale_after(),
             "passphrase_set": queries.downtime_passphrase(practice) is not None,
+            "node": settings.NODE_MODE,  # the pack is the central server's, copied
             "urls": _urls(),
             "every_minutes": settings.PACK_EVERY_MINUTES,
         },
@@ -134,7 +133,7 @@ def _parse_opens(body: bytes, ods_code: str) -> list[tuple[str, datetime]]:
         if not isinstance(item, dict):
             raise _BadOpens("Each opening is an object with `pack` and `at`")
         name, at = item.get("pack"), item.get("at")
-        match = PACK_NAME.match(name) if isinstance(name, str) else None
+        match = services.PACK_NAME.match(name) if isinstance(name, str) else None
         if match is None or match["ods"] != ods_code:
             raise _BadOpens("An opening names a pack that is not one of this practice's")
         try:

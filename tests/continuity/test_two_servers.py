@@ -18,15 +18,18 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from steadfast.accounts.models import Role
 from steadfast.appointments import services as book
 from steadfast.appointments.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from steadfast.continuity import services as packs
 from steadfast.continuity.node.tokens import issue_node_token, revoke_node_token
 from steadfast.errors import DomainError
 from steadfast.records import services as records
+from tests.continuity.conftest import PASSPHRASE, opened
 from tests.continuity.servers import Central, Node
 from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, london, tomorrow
 
@@ -170,12 +173,21 @@ def test_a_node_following_eight_busy_writers_ends_equal_to_the_central_server(tm
     other = PatientFactory()  # a second practice, busy too
     other_gp = GPFactory(practice=other.practice)
 
+    manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
+    packs.set_downtime_passphrase(practice, PASSPHRASE, manager)
+    central_packs, node_packs = tmp_path / "central" / "packs", tmp_path / "node" / "packs"
+    first_pack = packs.store_pack(practice, PASSPHRASE, folder=central_packs)  # as the worker
+
     central = Central(tmp_path / "central")
     node = Node(tmp_path / "node")
     try:
         token = issue_node_token(practice, "back-office")[1]
         node.run("node", "init", "--upstream", central.url, "--token", token)
         assert (tmp_path / "node").stat().st_mode & 0o777 == 0o700
+        # The node keeps the central server's sealed pack; it opens with the passphrase, which
+        # the node never had.
+        assert [p.name for p in packs.stored_packs(practice, node_packs)] == [first_pack.name]
+        assert opened((node_packs / first_pack.name).read_bytes())["register"]
         node.start_following()
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
@@ -186,7 +198,10 @@ def test_a_node_following_eight_busy_writers_ends_equal_to_the_central_server(tm
                 PatientFactory(practice=other.practice)
             done = sum(w.result() for w in work)
         node.stop_following()
+        later = timezone.now() + timedelta(minutes=15)
+        newer_pack = packs.store_pack(practice, PASSPHRASE, folder=central_packs, now=later)
         node.run("node", "follow", "--once")
+        assert [p.name for p in packs.stored_packs(practice, node_packs)] == [newer_pack.name]
 
         assert done > WRITERS * ROUNDS // 3
         assert Appointment.objects.filter(practice=practice, status="cancelled").exists()
@@ -205,6 +220,7 @@ def test_a_node_following_eight_busy_writers_ends_equal_to_the_central_server(tm
 
         status = node.run("node", "status").stdout
         assert "last error: none" in status and f"upstream: {central.url}" in status
+        assert f"downtime pack: {newer_pack.name}" in status
 
         # Staff sign in to the node as to the central server: password, then their code.
         signed_in = node.shell(
@@ -225,6 +241,7 @@ def test_a_node_following_eight_busy_writers_ends_equal_to_the_central_server(tm
         revoke_node_token(token_row(practice))
         refused = node.run("node", "follow", "--once", check=False)
         assert refused.returncode != 0 and "401" in refused.stderr
+        assert [p.name for p in packs.stored_packs(practice, node_packs)] == [newer_pack.name]
     finally:
         node.stop_following()
         central.stop()

@@ -6,6 +6,7 @@ resources may arrive in any order within a pass, and the node's pages never see 
 A failed pass changes nothing and is retried from the same cursor.
 """
 
+import http.client
 import json
 import logging
 import time
@@ -60,9 +61,12 @@ class PassResult:
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-def _get(url: str, token: str, etag: str = "") -> tuple[int, str, bytes]:
-    """(status, ETag, body); FollowError for anything but 200 or 304."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+def get_from_upstream(
+    url: str, token: str, etag: str = "", accept: str = "application/fhir+json"
+) -> tuple[int, str, bytes]:
+    """(status, ETag, body) of a GET with the node token; FollowError for anything but a
+    2xx or 304."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
     request = urllib.request.Request(url, headers=headers)
@@ -79,6 +83,8 @@ def _get(url: str, token: str, etag: str = "") -> tuple[int, str, bytes]:
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FollowError(f"cannot reach the central server: {reason}") from exc
+    except http.client.HTTPException as exc:  # a connection cut mid-answer (IncompleteRead...)
+        raise FollowError(f"{where}: the answer was cut off ({type(exc).__name__})") from exc
 
 
 def _json(body: bytes, what: str) -> dict:
@@ -188,14 +194,16 @@ def _next_link(bundle: dict, upstream: str) -> str:
 def _history_page(url: str, token: str) -> tuple:
     """(when it was asked, the Bundle)."""
     asked_at = timezone.now()
-    bundle = _json(_get(url, token)[2], "the history page")
+    bundle = _json(get_from_upstream(url, token)[2], "the history page")
     if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "history":
         raise FollowError("the upstream's _history is not a history Bundle")
     return asked_at, bundle
 
 
 def _sync_staff(state: FollowerState) -> int | None:
-    status, etag, body = _get(f"{state.upstream}/node/staff", state.token, state.staff_etag)
+    status, etag, body = get_from_upstream(
+        f"{state.upstream}/node/staff", state.token, state.staff_etag
+    )
     if status == 304:
         return None
     listing = _json(body, "the staff list")

@@ -1,9 +1,10 @@
 """Node mode (STEADFAST_NODE=1): the practice copy's pages are read-only, and each says how
 fresh the copy is.
 
-Signing in (password, second factor) and out still work: they write only the node's own
-sessions and audit trail. Everything else that would change the record is refused with a page
-saying to use the main system, which is the only source of truth while it is up.
+Signing in (password, second factor) and out still work, and so does noting that the downtime
+pack was opened offline: they write only the node's own sessions and audit trail. Everything
+else that would change the record is refused with a page saying to use the main system, which
+is the only source of truth while it is up.
 """
 
 from django.conf import settings
@@ -14,7 +15,11 @@ from steadfast.continuity.downtime.journal import open_session
 from steadfast.fhir.errors import outcome_response
 
 READ_ONLY = "This is the practice copy: it cannot change the record. Use the main system."
-SIGNING_IN = frozenset({"accounts:login", "accounts:logout", "accounts:second_factor"})
+# What writes only the node's own sessions and audit trail: signing in and out, and noting that
+# the downtime pack was opened offline.
+SIGNING_IN = frozenset(
+    {"accounts:login", "accounts:logout", "accounts:second_factor", "continuity:record_opens"}
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Switching downtime working on and off, and reconciling (each checks its own rules).
 NODE_CONTROLS = frozenset({"downtime:node", "downtime:node_reconcile"})

@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from steadfast import jobs
+from steadfast.continuity import services as packs
 from steadfast.continuity.downtime.commands import (
     DOWNTIME_ACTIONS,
     add_downtime_commands,
@@ -22,6 +23,7 @@ from steadfast.continuity.downtime.commands import (
 )
 from steadfast.continuity.node.follow import FollowError, follow_once
 from steadfast.continuity.node.models import FollowerState
+from steadfast.continuity.node.pack import fetch_latest_pack
 from steadfast.continuity.node.queries import follower_state
 
 
@@ -73,6 +75,17 @@ class Command(BaseCommand):
             f"Copied {state.practice} in {result.seconds:.1f} s: {result.changes} changes, "
             f"{result.staff or 0} staff accounts, into {var} (keep it on an encrypted disk)."
         )
+        self._copy_pack(state)
+
+    def _copy_pack(self, state: FollowerState) -> None:
+        try:
+            fetched = fetch_latest_pack(state)
+        except FollowError as exc:
+            raise CommandError(f"The latest downtime pack was not copied: {exc}") from exc
+        if fetched.pack is None:
+            self.stdout.write("Downtime pack: the central server has not made one yet.")
+        else:
+            self.stdout.write(f"Downtime pack: {fetched.pack.name}{' (new)' * fetched.new}")
 
     def _follow(self, once: bool, **options):
         state = follower_state()
@@ -84,9 +97,10 @@ class Command(BaseCommand):
             except FollowError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"{result.changes} changes in {result.seconds:.2f} s")
+            self._copy_pack(state)
             return
-        # Following for ever is the worker's node-follow job, on the one scheduler.
-        scheduler = jobs.scheduler([jobs.NODE_FOLLOW])
+        # Following for ever is the worker's node-follow and node-pack jobs, on one scheduler.
+        scheduler = jobs.scheduler([jobs.NODE_FOLLOW, jobs.NODE_PACK])
         signal.signal(signal.SIGTERM, lambda signum, frame: scheduler.shutdown(wait=False))
         signal.signal(signal.SIGINT, lambda signum, frame: scheduler.shutdown(wait=False))
         self.stdout.write(
@@ -105,6 +119,7 @@ class Command(BaseCommand):
             else "unknown"
         )
         last_change = state.last_change or "none yet"
+        pack = packs.latest_pack(state.practice) if state.practice else None
         self.stdout.write(
             "\n".join(
                 [
@@ -114,6 +129,8 @@ class Command(BaseCommand):
                     f"last change applied: {last_change} (changed {_when(state.last_change_at)})",
                     f"caught up at: {_when(state.caught_up_at)}",
                     f"lag_s: {lag}",
+                    f"downtime pack: {pack.name if pack else 'none yet'}"
+                    + (f" (made {_when(pack.made_at)})" if pack else ""),
                     f"last error: {state.last_error or 'none'}"
                     + (f" ({_when(state.last_error_at)})" if state.last_error else ""),
                 ]
