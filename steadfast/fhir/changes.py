@@ -50,6 +50,10 @@ _VIA_APPOINTMENT = (
     "(SELECT practice_id FROM appointments_appointment WHERE id = {row}.appointment_id)"
 )
 _VIA_USER = "(SELECT practice_id FROM accounts_user WHERE id = {row}.user_id)"
+_VIA_CONSULTATION = (
+    "(SELECT practice_id FROM records_consultation WHERE id = {row}.consultation_id)"
+)
+_VIA_PROBLEM = "(SELECT practice_id FROM records_problem WHERE id = {row}.problem_id)"
 
 TRACKED: tuple[Tracked, ...] = (
     Tracked("practices.Practice", "Organization", practice="{row}.id"),
@@ -63,27 +67,33 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked(
         "appointments.AppointmentEvent", "Appointment", _VIA_APPOINTMENT, "{row}.appointment_id"
     ),
+    # A child row travels inside its parent's resource (steadfast/fhir/replica.py `Carried`):
+    # its change is a change to the parent.
     Tracked("records.Consultation", "Encounter"),
+    Tracked("records.ConsultationVersion", "Encounter", _VIA_CONSULTATION, "{row}.consultation_id"),
     Tracked("records.Problem", "Condition"),
+    Tracked("records.Problem_consultations", "Condition", _VIA_PROBLEM, "{row}.problem_id"),
     Tracked("records.Allergy", "AllergyIntolerance"),
+    Tracked("records.NoKnownAllergies", "AllergyIntolerance"),
     Tracked("records.Medication", "MedicationRequest"),
+    Tracked("records.MedicationIssue", "MedicationRequest", resource_id="{row}.medication_id"),
     Tracked("records.Observation", "Observation"),
     Tracked("records.Immunisation", "Immunization"),
     Tracked("records.Document", "DocumentReference"),
+    Tracked("records.PatientFlag", "Flag"),
 )
 
-# Tables of the practice's data that no FHIR resource serves yet, so the feed leaves them out.
-# A new table must be added to TRACKED or here (tests/fhir/test_history_capture.py checks).
+# Tables of the practice's data the feed leaves out, each for its reason. A new table must be
+# added to TRACKED or here (tests/fhir/test_history.py checks).
 NOT_SERVED = frozenset(
     {
+        # Rotas and opening hours only make slots, and slots are made centrally: a node copies
+        # the slots themselves (their rota template is LOCAL_FIELDS in fhir/replica.py).
         "practices.OpeningHours",
         "practices.SessionTemplate",
-        "patients.DetailsChange",  # the patient page's history of corrected details
-        "records.ConsultationVersion",
-        "records.MedicationIssue",
-        "records.NoKnownAllergies",
-        "records.PatientFlag",
-        "records.Problem_consultations",
+        # The patient page's trail of corrected details (who changed a phone number): the
+        # details themselves travel with the Patient; the trail is for the central record.
+        "patients.DetailsChange",
         "records.Concept",  # reference data: every installation loads its own
         "records.CodeMapping",
         "downtime.ReceivedEntry",  # the central server's ledger of node downtime entries

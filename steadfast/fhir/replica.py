@@ -6,6 +6,7 @@ trip is exact for every field except those in `LOCAL_FIELDS`, which each install
 itself (tests/fhir/test_history_round_trip.py checks every type).
 """
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,6 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from steadfast.accounts.models import CLINICAL_ROLES
@@ -30,8 +30,10 @@ from steadfast.fhir.resources.record import (
     condition,
     document_reference,
     encounter,
+    flag,
     immunization,
     medication_request,
+    no_known_allergy,
     observation,
 )
 from steadfast.fhir.resources.scheduling import schedule, slot
@@ -41,14 +43,19 @@ from steadfast.practices.models import Practice
 from steadfast.records.models import (
     Allergy,
     Consultation,
+    ConsultationVersion,
     Document,
     Immunisation,
     Medication,
+    MedicationIssue,
+    NoKnownAllergies,
     Observation,
+    PatientFlag,
     Problem,
 )
 
-APPOINTMENT_EVENT = "https://fhir.steadfast.example/StructureDefinition/appointment-event"
+EXTENSIONS = "https://fhir.steadfast.example/StructureDefinition"
+APPOINTMENT_EVENT = f"{EXTENSIONS}/appointment-event"
 EVENT_FIELDS = (
     "id",
     "from_status",
@@ -106,6 +113,44 @@ def _staff_id(value: dict | None) -> int | None:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """Rows of a child table that travel inside their parent's resource, an extension each (its
+    stored fields): an appointment's status events, a repeat's issues, a consultation's earlier
+    versions, a problem's links to consultations. A follower keeps exactly the set that came."""
+
+    url: str
+    model: type[models.Model]
+    parent: str  # the child's foreign key to the parent row
+    fields: tuple[str, ...]  # the child's own id among them
+    order: tuple[str, ...] = ("id",)
+
+    @property
+    def parent_attname(self) -> str:
+        return self.model._meta.get_field(self.parent).attname
+
+    def of(self, parent_ids: list) -> dict[Any, list]:
+        """The children of each parent, in order: one query for a page of parents."""
+        found = defaultdict(list)
+        children = self.model._base_manager.filter(**{f"{self.parent}__in": parent_ids})
+        for child in children.order_by(*self.order):
+            found[getattr(child, self.parent_attname)].append(child)
+        return found
+
+    def extensions(self, children: list) -> list[dict]:
+        return [{**stored_extension(child, self.fields), "url": self.url} for child in children]
+
+    def read(self, resource: dict, concept_for) -> list[dict]:
+        """Each child's fields by attname (the parent's id is the caller's to add)."""
+        return [
+            read_stored(
+                {"extension": [{**e, "url": STORED_FIELDS}]}, self.model, self.fields, concept_for
+            )
+            for e in resource.get("extension", [])
+            if e.get("url") == self.url
+        ]
+
+
+@dataclass(frozen=True)
 class Replicated:
     """How the rows behind one change-log resource type go out and come back."""
 
@@ -115,12 +160,34 @@ class Replicated:
     parse: Callable[[dict], dict]  # the first resource -> the model's fields, by attname
     stored: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
-    prefetch: tuple = ()
+    carries: tuple[Carried, ...] = ()
     practice_field: str = "practice_id"
+    # A second table served as the same resource type, and how to tell its resources apart.
+    also: "Replicated | None" = None
+    claims: Callable[[dict], bool] = lambda resource: True
 
-    def rows(self, practice_id, ids: list) -> QuerySet:
-        found = self.model._base_manager.filter(**{self.practice_field: practice_id}, pk__in=ids)
-        return found.select_related(*self.related).prefetch_related(*self.prefetch)
+    def kinds(self) -> list["Replicated"]:
+        return [self, self.also] if self.also else [self]
+
+    def kind_for(self, resource: dict) -> "Replicated":
+        """Which table a resource of this type is a row of."""
+        return self.also if self.also and self.also.claims(resource) else self
+
+    def rows(self, practice_id, ids: list) -> list[models.Model]:
+        """The rows the ids name (in any of the type's tables), each with its carried children."""
+        found = []
+        for kind in self.kinds():
+            rows = list(
+                kind.model._base_manager.filter(
+                    **{kind.practice_field: practice_id}, pk__in=ids
+                ).select_related(*kind.related)
+            )
+            for carried in kind.carries:
+                children = carried.of([row.pk for row in rows])
+                for row in rows:
+                    row.__dict__.setdefault("_carried", {})[carried.url] = children[row.pk]
+            found += rows
+        return found
 
     def key(self, resource_id: str):
         """The primary key a change-log id names (UUIDs may be stored with or without dashes)."""
@@ -128,13 +195,23 @@ class Replicated:
         return UUID(resource_id) if isinstance(pk, models.UUIDField) else pk.to_python(resource_id)
 
     def write(self, row, request) -> list[dict]:
-        resources = self.build(row, request)
-        if resources and self.stored:
-            with_stored(resources[0], row, self.stored)
+        kind = next(k for k in self.kinds() if isinstance(row, k.model))
+        resources = kind.build(row, request)
+        if resources and kind.stored:
+            with_stored(resources[0], row, kind.stored)
+        if resources:
+            carried_rows = row.__dict__.get("_carried", {})
+            for carried in kind.carries:
+                children = carried_rows.get(carried.url)
+                if children is None:  # a row not read through rows()
+                    children = carried.of([row.pk])[row.pk]
+                extension = [*(resources[0].get("extension") or []), *carried.extensions(children)]
+                resources[0]["extension"] = extension
         return resources
 
     def read(self, resource: dict, concept_for) -> dict:
-        """The model's fields (by attname) from the resource; the practice is the caller's."""
+        """The model's fields (by attname) from the resource; the practice is the caller's.
+        (For a type served from two tables, read with `kind_for(resource)`.)"""
         values = self.parse(resource)
         values |= read_stored(resource, self.model, self.stored, concept_for)
         return values
@@ -211,15 +288,8 @@ def _parse_slot(r: dict) -> dict:
     }
 
 
-def _event_extension(e: AppointmentEvent) -> dict:
-    return {**stored_extension(e, EVENT_FIELDS), "url": APPOINTMENT_EVENT}
-
-
 def _build_appointment(a: Appointment, request) -> list[dict]:
-    resource = appointment_resource(a)
-    events = [_event_extension(e) for e in a.events.all()]
-    resource["extension"] = [*(resource.get("extension") or []), *events]
-    return [resource]
+    return [appointment_resource(a)]
 
 
 def _parse_appointment(r: dict) -> dict:
@@ -236,18 +306,14 @@ def _parse_appointment(r: dict) -> dict:
     }
 
 
+STATUS_EVENTS = Carried(
+    APPOINTMENT_EVENT, AppointmentEvent, "appointment", EVENT_FIELDS, ("occurred_at", "id")
+)
+
+
 def appointment_events(resource: dict, concept_for) -> list[dict]:
     """The appointment's status history, each event's fields by attname."""
-    return [
-        read_stored(
-            {"extension": [{**e, "url": STORED_FIELDS}]},
-            AppointmentEvent,
-            EVENT_FIELDS,
-            concept_for,
-        )
-        for e in resource.get("extension", [])
-        if e.get("url") == APPOINTMENT_EVENT
-    ]
+    return STATUS_EVENTS.read(resource, concept_for)
 
 
 def _entry_basics(r: dict, subject: str, occurred: str, recorder: dict | None) -> dict:
@@ -288,6 +354,28 @@ def _parse_condition(r: dict) -> dict:
 def _parse_allergy(r: dict) -> dict:
     return _entry_basics(r, "patient", "onsetDateTime", r.get("recorder")) | {
         "recorded_at": instant(r["recordedDate"]),
+    }
+
+
+def _parse_no_known_allergies(r: dict) -> dict:
+    return {
+        "id": UUID(r["id"]),
+        **_patient(r, "patient"),
+        "recorded_at": instant(r["recordedDate"]),
+        "recorded_by_id": _staff_id(r.get("recorder")),
+    }
+
+
+def _is_no_known_allergies(r: dict) -> bool:
+    """An allergy's stored fields always name its substance; a "no known allergies" statement
+    has none."""
+    stored = first(r.get("extension"), lambda e: e.get("url") == STORED_FIELDS)
+    return not any(sub.get("url") == "substance" for sub in stored.get("extension", []))
+
+
+def _parse_flag(r: dict) -> dict:
+    return _entry_basics({**r, "start": r["period"]["start"]}, "subject", "start", r["author"]) | {
+        "ended_at": instant(r["period"].get("end")),
     }
 
 
@@ -334,6 +422,49 @@ def _one(builder: Callable) -> Callable:
 
 
 ENTRY_STORED = ("recorded_at", "retrospective", "as_received", "entered_via")
+ISSUES = Carried(
+    f"{EXTENSIONS}/medication-issue",
+    MedicationIssue,
+    "medication",
+    (
+        "id",
+        "patient",
+        "occurred_at",
+        "recorded_at",
+        "recorded_by",
+        "retrospective",
+        "as_received",
+        "entered_via",
+        "number",
+        "quantity",
+    ),
+    ("number",),
+)
+EARLIER_VERSIONS = Carried(
+    f"{EXTENSIONS}/consultation-version",
+    ConsultationVersion,
+    "consultation",
+    (
+        "id",
+        "version",
+        "consultation_type",
+        "history",
+        "examination",
+        "plan",
+        "written_by",
+        "written_at",
+        "replaced_by",
+        "replaced_at",
+        "reason",
+    ),
+    ("version",),
+)
+CONSULTATION_LINKS = Carried(
+    f"{EXTENSIONS}/problem-consultation",
+    Problem.consultations.through,
+    "problem",
+    ("id", "consultation"),
+)
 
 REPLICATED: dict[str, Replicated] = {
     r.resource_type: r
@@ -388,7 +519,7 @@ REPLICATED: dict[str, Replicated] = {
                 "cancellation_reason",
             ),
             related=("slot", "slot__clinician"),
-            prefetch=(Prefetch("events", AppointmentEvent.objects.order_by("occurred_at", "id")),),
+            carries=(STATUS_EVENTS,),
         ),
         Replicated(
             "Encounter",
@@ -404,6 +535,7 @@ REPLICATED: dict[str, Replicated] = {
                 "edited_by",
                 "edited_at",
             ),
+            carries=(EARLIER_VERSIONS,),
         ),
         Replicated(
             "Condition",
@@ -420,6 +552,7 @@ REPLICATED: dict[str, Replicated] = {
                 "significance",
             ),
             related=("concept",),
+            carries=(CONSULTATION_LINKS,),
         ),
         Replicated(
             "AllergyIntolerance",
@@ -438,6 +571,15 @@ REPLICATED: dict[str, Replicated] = {
                 "note",
             ),
             related=("substance", "reaction"),
+            also=Replicated(
+                "AllergyIntolerance",
+                NoKnownAllergies,
+                _one(no_known_allergy),
+                _parse_no_known_allergies,
+                stored=("occurred_at", "retrospective", "as_received", "entered_via", "concept"),
+                related=("concept",),
+                claims=_is_no_known_allergies,
+            ),
         ),
         Replicated(
             "MedicationRequest",
@@ -461,6 +603,7 @@ REPLICATED: dict[str, Replicated] = {
                 "allergy_override",
             ),
             related=("concept",),
+            carries=(ISSUES,),
         ),
         Replicated(
             "Observation",
@@ -494,6 +637,14 @@ REPLICATED: dict[str, Replicated] = {
             _one(document_reference),
             _parse_document,
             stored=("retrospective", "as_received", "entered_via", "kind", "sha256", "content"),
+        ),
+        Replicated(
+            "Flag",
+            PatientFlag,
+            _one(flag),
+            _parse_flag,
+            stored=(*ENTRY_STORED, "concept", "note"),
+            related=("concept",),
         ),
     )
 }

@@ -86,7 +86,9 @@ def _python(field: models.Field, sub: dict, concept_for) -> Any:
         return json.loads(sub["valueString"])
     if "valueString" in sub and isinstance(field, models.ForeignKey):
         return field.target_field.to_python(sub["valueString"])
-    for key in ("valueBoolean", "valueInteger", "valueString"):
+    if "valueString" in sub:
+        return field.to_python(sub["valueString"])  # a UUID as a UUID
+    for key in ("valueBoolean", "valueInteger"):
         if key in sub:
             return sub[key]
     raise ValueError(f"stored field {sub.get('url')!r} has no value")

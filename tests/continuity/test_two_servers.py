@@ -29,9 +29,17 @@ from steadfast.continuity import services as packs
 from steadfast.continuity.node.tokens import issue_node_token, revoke_node_token
 from steadfast.errors import DomainError
 from steadfast.records import services as records
+from steadfast.records.models import Consultation, Medication
 from tests.continuity.conftest import PASSPHRASE, opened
 from tests.continuity.servers import Central, Node
 from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory, london, tomorrow
+from tests.fhir.history import NO_KNOWN_DRUG_ALLERGY, full_record
+from tests.records.entries import (
+    AMLODIPINE_5MG,
+    CARES_FOR_A_RELATIVE,
+    ESSENTIAL_HYPERTENSION,
+    concept,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,11 +60,14 @@ REPLICATED = [
     "records.Allergy",
     "records.Immunisation",
     "records.Document",
+    "records.PatientFlag",
+    "records.NoKnownAllergies",
+    "records.MedicationIssue",
+    "records.ConsultationVersion",
 ]
 LOCAL = {
     "appointments.slot": {"session_template"},
     "appointments.appointment": {"idempotency_key"},
-    "records.problem": {"consultations"},
 }
 PASSWORD = "a-long-node-password"  # pragma: allowlist secret
 
@@ -80,7 +91,9 @@ def _writer(seed: int, practice, staff: list, gp, stop: threading.Event) -> int:
 
 
 def _one_action(rng, practice, actor, gp) -> int:
-    action = rng.choice(["book", "book", "cancel", "arrive", "consult"])
+    action = rng.choice(["book", "book", "cancel", "arrive", "consult", "record"])
+    if action == "record":
+        return _one_record_entry(rng, practice, gp)
     if action == "book":
         slot = Slot.objects.filter(practice=practice, status=SlotStatus.FREE).order_by("?").first()
         patient = rng.choice(list(practice_patients(practice)))
@@ -100,11 +113,44 @@ def _one_action(rng, practice, actor, gp) -> int:
     elif action == "arrive":
         book.mark_arrived(appointment, actor)
     else:
+        problems = [records.NewProblem(concept(ESSENTIAL_HYPERTENSION))] * rng.randint(0, 1)
         records.save_consultation(
             appointment.patient,
             gp,
-            records.ConsultationNote("face_to_face", history="Seen.", plan="Rest."),
+            records.ConsultationNote(
+                "face_to_face", history="Seen.", plan="Rest.", problems=problems
+            ),
             appointment=appointment,
+        )
+    return 1
+
+
+def _one_record_entry(rng, practice, gp) -> int:
+    """A clinician's entry a node must hold for downtime: an alert, "no known allergies", a
+    repeat and its issues, a corrected consultation."""
+    patient = rng.choice(list(practice_patients(practice)))
+    what = rng.choice(["flag", "nka", "repeat", "issue", "edit"])
+    if what == "flag":
+        records.add_flag(patient, gp, concept(CARES_FOR_A_RELATIVE), note="Her mother")
+    elif what == "nka":
+        coded = concept(NO_KNOWN_DRUG_ALLERGY) if rng.random() < 0.5 else None
+        records.record_no_known_allergies(patient, gp, concept=coded)
+    elif what == "repeat":
+        new = records.NewMedication(
+            concept(AMLODIPINE_5MG), "repeat", "One daily", 28, issues_allowed=6
+        )
+        records.prescribe(patient, gp, new)
+    elif what == "issue":
+        repeat = Medication.objects.filter(practice=practice, kind="repeat").order_by("?").first()
+        if repeat is None:
+            return 0
+        records.issue_repeat(repeat, gp)
+    else:
+        seen = Consultation.objects.filter(practice=practice).order_by("?").first()
+        if seen is None:
+            return 0
+        records.edit_consultation(
+            seen, gp, reason="Wrong patient's note", expected_version=seen.version, history="Well."
         )
     return 1
 
@@ -129,11 +175,10 @@ def _within(rows: list[dict], practice_id: str) -> dict[str, dict]:
         for r in rows
         if r["model"] == "accounts.user" and r["fields"]["practice"] == practice_id
     }
-    appointments = {
-        r["pk"]
-        for r in rows
-        if r["model"] == "appointments.appointment" and r["fields"]["practice"] == practice_id
-    }
+    appointments, consultations = (
+        {r["pk"] for r in rows if r["model"] == model and r["fields"]["practice"] == practice_id}
+        for model in ("appointments.appointment", "records.consultation")
+    )
     kept = {}
     for r in rows:
         model, fields = r["model"], dict(r["fields"])
@@ -145,6 +190,7 @@ def _within(rows: list[dict], practice_id: str) -> dict[str, dict]:
             else fields.get("practice")
             or (practice_id if fields.get("user") in users else None)
             or (practice_id if fields.get("appointment") in appointments else None)
+            or (practice_id if fields.get("consultation") in consultations else None)
         )
         if owner != practice_id:
             continue
@@ -170,6 +216,9 @@ def test_a_node_following_eight_busy_writers_ends_equal_to_the_central_server(tm
     for n in range(120):
         SlotFactory(clinician=gp, start=london(day, 8) + timedelta(minutes=5 * n))
     gone = SlotFactory(clinician=gp, start=london(day + timedelta(days=1), 8))
+    # One of every kind of entry from the start: alerts, statements, issues, versions, links.
+    extra = SlotFactory(clinician=gp, start=london(day + timedelta(days=2), 9))
+    full_record(PatientFactory(practice=practice), gp, staff[1], extra)
     other = PatientFactory()  # a second practice, busy too
     other_gp = GPFactory(practice=other.practice)
 

@@ -15,12 +15,15 @@ from tests.fhir.helpers import FHIRClient
 from tests.records.entries import (
     AMLODIPINE_5MG,
     ANAPHYLAXIS,
+    CARES_FOR_A_RELATIVE,
     ESSENTIAL_HYPERTENSION,
     INFLUENZA_VACCINATION,
     PDF,
     PENICILLIN,
     concept,
 )
+
+NO_KNOWN_DRUG_ALLERGY = "409137002"  # in the shipped subset (records/terminology/snomed_gp.tsv)
 
 
 class Follower:
@@ -74,6 +77,14 @@ def full_record(patient, gp, receptionist, slot) -> dict:
         ),
         appointment=appointment,
     )
+    consultation = records.edit_consultation(
+        consultation,
+        gp,
+        reason="Typed in the wrong record",
+        expected_version=consultation.version,
+        history="Headaches, worse in the morning.",
+        plan="Review in two weeks.",
+    )
     medication = records.prescribe(
         patient,
         gp,
@@ -87,6 +98,9 @@ def full_record(patient, gp, receptionist, slot) -> dict:
         ),
     )
     records.issue_repeat(medication, gp)
+    no_known_allergies = records.record_no_known_allergies(
+        patient, gp, concept=concept(NO_KNOWN_DRUG_ALLERGY)
+    )
     allergy = records.record_allergy(
         patient,
         gp,
@@ -102,6 +116,7 @@ def full_record(patient, gp, receptionist, slot) -> dict:
     document = records.attach_document(
         patient, gp, title="Discharge letter", kind="letter", content=PDF
     )
+    flag = records.add_flag(patient, gp, concept(CARES_FOR_A_RELATIVE), note="Her mother")
     manager = UserFactory(practice=patient.practice, role=Role.PRACTICE_MANAGER)
     register.mark_sensitive(patient, True, manager)
     return {
@@ -111,6 +126,8 @@ def full_record(patient, gp, receptionist, slot) -> dict:
         "allergy": allergy,
         "immunisation": immunisation,
         "document": document,
+        "no_known_allergies": no_known_allergies,
+        "flag": flag,
     }
 
 

@@ -1,6 +1,7 @@
 """`GET /fhir/_history`: every change to the practice, in order, for a node token only."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from steadfast.appointments import services as book
@@ -40,8 +41,17 @@ def test_every_writing_service_shows_in_the_history(follower, gp, receptionist, 
     assert f"AllergyIntolerance/{rows['allergy'].pk}" in seen
     assert f"Immunization/{rows['immunisation'].pk}" in seen
     assert f"DocumentReference/{rows['document'].pk}" in seen
+    assert f"AllergyIntolerance/{rows['no_known_allergies'].pk}" in seen
+    assert f"Flag/{rows['flag'].pk}" in seen
     assert any(u.startswith("Condition/") for u in seen)
     assert any(u.startswith("Observation/") for u in seen)
+
+
+def _assert_reads_back(model, values: dict, row, where) -> None:
+    local = LOCAL_FIELDS.get(model, set()) | {"practice"}
+    for field in model._meta.concrete_fields:
+        if field.name not in local:
+            assert values[field.attname] == getattr(row, field.attname), (where, field.name)
 
 
 def test_each_type_reads_back_exactly_as_stored(follower, gp, receptionist, practice):
@@ -51,18 +61,30 @@ def test_each_type_reads_back_exactly_as_stored(follower, gp, receptionist, prac
     checked = set()
     for entry in entries:
         resource_type = entry["request"]["url"].split("/")[0]
-        kind = REPLICATED.get(resource_type)
-        if kind is None or kind.model._meta.label == "accounts.User":
+        replicated = REPLICATED.get(resource_type)
+        if replicated is None or replicated.model._meta.label == "accounts.User":
             continue  # a second resource of one row (Location, Schedule...), or staff
+        kind = replicated.kind_for(entry["resource"])
         row = kind.model._base_manager.get(pk=kind.key(entry["resource"]["id"]))
-        values = kind.read(entry["resource"], concept_here)
-        local = LOCAL_FIELDS.get(kind.model, set()) | {"practice"}
-        for field in kind.model._meta.concrete_fields:
-            if field.name not in local:
-                expected = getattr(row, field.attname)
-                assert values[field.attname] == expected, (resource_type, field.name)
-        checked.add(resource_type)
-    assert checked == set(REPLICATED) - {"Practitioner"}
+        _assert_reads_back(kind.model, kind.read(entry["resource"], concept_here), row, kind)
+        checked.add(kind.model)
+        for carried in kind.carries:
+            children = carried.read(entry["resource"], concept_here)
+            stored = list(
+                carried.model._base_manager.filter(**{carried.parent: row}).order_by(*carried.order)
+            )
+            assert [c["id"] for c in children] == [c.pk for c in stored], carried.url
+            for values, child in zip(children, stored, strict=True):
+                values[carried.parent_attname] = row.pk
+                _assert_reads_back(carried.model, values, child, carried.url)
+            checked |= {carried.model} if stored else set()
+    replicated_models = {
+        model
+        for replicated in REPLICATED.values()
+        for kind in replicated.kinds()
+        for model in (kind.model, *(carried.model for carried in kind.carries))
+    }
+    assert checked == replicated_models - {get_user_model()}
 
 
 def test_appointment_history_carries_its_status_events(follower, gp, receptionist, practice):

@@ -24,11 +24,10 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from steadfast.appointments.models import Appointment, AppointmentEvent
 from steadfast.continuity.downtime.journal import open_session
 from steadfast.continuity.node.models import FollowerState
 from steadfast.continuity.node.staff import staff_import
-from steadfast.fhir.replica import REPLICATED, appointment_events
+from steadfast.fhir.replica import REPLICATED, Carried
 from steadfast.patients.models import Patient
 from steadfast.practices.models import Practice
 from steadfast.records.models import (
@@ -37,12 +36,15 @@ from steadfast.records.models import (
     ConceptUse,
     Immunisation,
     Medication,
+    NoKnownAllergies,
     Observation,
+    PatientFlag,
     Problem,
 )
 
 logger = logging.getLogger(__name__)
 PAGE = 1000
+CHILD_BATCH = 200  # parents per delete of children that went (keeps within SQLite's variables)
 TIMEOUT_S = 60
 
 
@@ -104,6 +106,8 @@ CONCEPT_USES = {
     (Medication, "concept"): ConceptUse.MEDICINE,
     (Observation, "concept"): ConceptUse.OBSERVABLE,
     (Immunisation, "vaccine"): ConceptUse.VACCINATION,
+    (PatientFlag, "concept"): ConceptUse.FLAG,
+    (NoKnownAllergies, "concept"): ConceptUse.NO_ALLERGY,
 }
 
 
@@ -151,34 +155,56 @@ class Applier:
     def apply(self, entries: list[dict]) -> None:
         upserts: dict[type, list[dict]] = defaultdict(list)
         deletes: dict[type, list] = defaultdict(list)
+        # Per carried child table: the parents whose children came (or went) in this page.
+        parents: dict[Carried, list] = defaultdict(list)
         for entry in entries:
             resource_type, _, resource_id = entry["request"]["url"].partition("/")
-            kind = REPLICATED.get(resource_type)
-            if kind is None:
+            replicated = REPLICATED.get(resource_type)
+            if replicated is None:
                 continue  # another view of a row already taken (Location, Schedule...)
             self.changes += 1
             self.last_change = entry["request"]["url"]
             self.last_change_at = entry["response"].get("lastModified")
-            if kind.model is get_user_model():
+            if replicated.model is get_user_model():
                 continue  # accounts come from the staff list
             if entry["request"]["method"] == "DELETE":
-                deletes[kind.model].append(kind.key(resource_id))
-            else:
-                values = kind.read(entry["resource"], self.concept_for)
-                if kind.model is not Practice:
-                    values["practice_id"] = self.practice_id
-                upserts[kind.model].append(values)
-                if kind.model is Appointment:
-                    upserts[AppointmentEvent] += [
-                        event | {"appointment_id": values["id"]}
-                        for event in appointment_events(entry["resource"], self.concept_for)
-                    ]
+                for kind in replicated.kinds():  # a type served from two tables: either
+                    deletes[kind.model].append(kind.key(resource_id))
+                    for carried in kind.carries:
+                        parents[carried].append(kind.key(resource_id))
+                continue
+            kind = replicated.kind_for(entry["resource"])
+            values = kind.read(entry["resource"], self.concept_for)
+            if kind.model is not Practice:
+                values["practice_id"] = self.practice_id
+            upserts[kind.model].append(values)
+            for carried in kind.carries:
+                parents[carried].append(values["id"])
+                upserts[carried.model] += [
+                    child | {carried.parent_attname: values["id"], **self.practice_of(carried)}
+                    for child in carried.read(entry["resource"], self.concept_for)
+                ]
+        for carried, parent_ids in parents.items():
+            # Each parent keeps exactly the children that came with it (none, once it is gone).
+            came = defaultdict(list)
+            for child in upserts.get(carried.model, []):
+                came[child[carried.parent_attname]].append(child["id"])
+            for start in range(0, len(parent_ids), CHILD_BATCH):
+                batch = parent_ids[start : start + CHILD_BATCH]
+                kept = [child_id for parent_id in batch for child_id in came[parent_id]]
+                gone = carried.model._base_manager.filter(**{f"{carried.parent}__in": batch})
+                gone.exclude(pk__in=kept)._raw_delete(connection.alias)
         for model, rows in upserts.items():
             upsert(model, rows)
         for model, keys in deletes.items():
             # As the central server did it: what referred to the row has gone or moved in this
             # pass too (checked at commit), so no cascade here.
             model._base_manager.filter(pk__in=keys)._raw_delete(connection.alias)
+
+    def practice_of(self, carried: Carried) -> dict:
+        """A child row's practice, where its table has one: the node's."""
+        has_practice = any(f.name == "practice" for f in carried.model._meta.concrete_fields)
+        return {"practice_id": self.practice_id} if has_practice else {}
 
 
 # --- a pass -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The patient record as FHIR: Encounter, Condition, AllergyIntolerance, MedicationRequest and
 MedicationStatement, Observation (blood pressure as a component pair), Immunization,
-DocumentReference.
+DocumentReference; and Flag (banner alerts), so far in the history feed only.
 
 Each is read by id or searched by patient, and each read opens the record through the same audit
 gate as the record pages. `$everything` gives the whole record at once, audited once.
@@ -50,6 +50,7 @@ from steadfast.records.models import (
     NoKnownAllergies,
     Observation,
     ObservationKind,
+    PatientFlag,
     Problem,
     ProblemStatus,
     Severity,
@@ -196,18 +197,35 @@ def allergy_intolerance(a: Allergy, request=None) -> dict:
 
 
 def no_known_allergy(n: NoKnownAllergies, request=None) -> dict:
-    """A coded statement such as "No known drug allergy", as UK Core sends it."""
+    """A coded statement such as "No known drug allergy", as UK Core sends it. (The API serves
+    coded statements only; the history feed serves every statement, an uncoded one by text.)"""
     body = {
         "resourceType": "AllergyIntolerance",
         "id": str(n.pk),
         "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
         "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": "confirmed"}]},
-        "code": _snomed(n.concept),
+        "code": _snomed(n.concept) if n.concept_id else {"text": "No known allergies"},
         "patient": _patient_ref(n),
         "recordedDate": n.recorded_at.isoformat(),
         "recorder": _recorder(n),
     }
     return returned_as_sent("AllergyIntolerance", body, n.as_received)
+
+
+def flag(f: PatientFlag, request=None) -> dict:
+    """A banner alert (e.g. "Cares for a relative"), active until it is ended."""
+    period = {"start": f.occurred_at.isoformat()}
+    if f.ended_at:
+        period["end"] = f.ended_at.isoformat()
+    return {
+        "resourceType": "Flag",
+        "id": str(f.pk),
+        "status": "active" if f.ended_at is None else "inactive",
+        "code": _snomed(f.concept),
+        "subject": _patient_ref(f),
+        "period": period,
+        "author": _recorder(f),
+    }
 
 
 def medication_request(m: Medication, request=None) -> dict:
