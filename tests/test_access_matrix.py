@@ -66,9 +66,10 @@ def routes(patterns=None, namespace="") -> list[tuple[str, object]]:
 
 
 # The FHIR API answers with OperationOutcomes (401, not a redirect to the login page): its own
-# matrix, from the same activity table, is tests/fhir/test_access.py. A practice node's staff
-# endpoint answers a node token only, never a person (tests/continuity/test_node_tokens.py).
-MACHINE_ONLY = {"node:staff"}
+# matrix, from the same activity table, is tests/fhir/test_access.py. A practice node's own
+# endpoints answer a node token only, never a person (tests/continuity/test_node_tokens.py,
+# test_node_pack.py).
+MACHINE_ONLY = {"node:staff", "node:pack"}
 PROTECTED = [
     (name, p)
     for name, p in routes()

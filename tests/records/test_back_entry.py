@@ -216,7 +216,7 @@ def test_node_feed_carries_where_an_entry_was_made(gp, patient, yesterday_mornin
         entered_via=NODE,
     )
     kind = REPLICATED["Observation"]
-    row = kind.rows(patient.practice_id, [pulse.pk]).get()
+    [row] = kind.rows(patient.practice_id, [pulse.pk])
     values = kind.read(kind.write(row, None)[0], concept_here)
     assert (values["entered_via"], values["retrospective"]) == (NODE, True)
     assert values["occurred_at"] == yesterday_morning
