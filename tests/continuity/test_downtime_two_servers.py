@@ -48,6 +48,26 @@ def real_day_after_tomorrow():
     return time_machine.escape_hatch.datetime.date.today() + timedelta(days=2)
 
 
+def surgery(patients: int, slots: int) -> tuple:
+    """A GP, a receptionist and a manager of one practice, its patients, and the GP's slots
+    every 10 minutes from 09:00 on a real day ahead (the servers run on the real clock)."""
+    gp = GPFactory()
+    practice = gp.practice
+    reception = UserFactory(practice=practice, role=Role.RECEPTIONIST)
+    manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
+    day = real_day_after_tomorrow()
+    return (
+        gp,
+        reception,
+        manager,
+        [PatientFactory(practice=practice) for _ in range(patients)],
+        [
+            SlotFactory(clinician=gp, start=london(day, 9) + timedelta(minutes=10 * n))
+            for n in range(slots)
+        ],
+    )
+
+
 def _summary(output: str) -> dict:
     last = output.strip().splitlines()[-1]
     found = LINE.match(last)
@@ -108,16 +128,8 @@ def _central_counts(practice) -> tuple:
 
 
 def test_kill_the_central_server_work_on_the_node_reconcile_nothing_lost(tmp_path, client):
-    gp = GPFactory()
+    gp, reception, manager, patients, slots = surgery(patients=4, slots=8)
     practice = gp.practice
-    reception = UserFactory(practice=practice, role=Role.RECEPTIONIST)
-    manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
-    patients = [PatientFactory(practice=practice) for _ in range(4)]
-    day = real_day_after_tomorrow()
-    slots = [
-        SlotFactory(clinician=gp, start=london(day, 9) + timedelta(minutes=10 * n))
-        for n in range(8)
-    ]
     token = issue_node_token(practice, "back-office")[1]
 
     central = Central(tmp_path / "central")
@@ -217,16 +229,8 @@ def test_kill_the_central_server_work_on_the_node_reconcile_nothing_lost(tmp_pat
 def test_a_partition_both_sides_book_the_same_day_and_the_worklist_resolves_every_clash(tmp_path):
     from steadfast.continuity.downtime import queries, services
 
-    gp = GPFactory()
+    gp, reception, manager, patients, slots = surgery(patients=10, slots=16)
     practice = gp.practice
-    reception = UserFactory(practice=practice, role=Role.RECEPTIONIST)
-    manager = UserFactory(practice=practice, role=Role.PRACTICE_MANAGER)
-    patients = [PatientFactory(practice=practice) for _ in range(10)]
-    day = real_day_after_tomorrow()
-    slots = [
-        SlotFactory(clinician=gp, start=london(day, 9) + timedelta(minutes=10 * n))
-        for n in range(16)
-    ]
     token = issue_node_token(practice, "front-desk")[1]
     central = Central(tmp_path / "central")
     node = Node(tmp_path / "node")
