@@ -16,6 +16,7 @@ from jinja2 import ChainableUndefined, Environment
 
 from steadfast.accounts.access import can
 from steadfast.audit.queries import open_alert_count
+from steadfast.continuity.downtime.queries import open_count as downtime_conflict_count
 from steadfast.continuity.downtime.queries import set_aside_for as downtime_entries_for
 from steadfast.continuity.downtime.replay import ACTION_NAMES
 from steadfast.continuity.node.banner import practice_copy_banner
@@ -107,6 +108,7 @@ def environment(**options: Any) -> Environment:
         open_alert_count=open_alert_count,
         practice_copy_banner=practice_copy_banner,
         downtime_entries=downtime_entries_for,
+        downtime_conflict_count=downtime_conflict_count,
         downtime_action_name=lambda action: ACTION_NAMES.get(action, action),
         record_banner=record_banner,
         get_messages=messages.get_messages,

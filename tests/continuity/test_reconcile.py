@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import F
 from django.test import override_settings
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from steadfast.accounts.models import Role
@@ -21,7 +22,13 @@ from steadfast.patients.models import Patient, RegistrationStatus
 from steadfast.records import services as records
 from steadfast.records.models import Consultation, Medication, Observation
 from tests.continuity.downtime import NodeDowntime, codes, drop_node_rows, send
-from tests.factories import GPFactory, PatientFactory, SlotFactory, UserFactory
+from tests.factories import (
+    GPFactory,
+    PatientFactory,
+    SlotFactory,
+    UserFactory,
+    force_login_verified,
+)
 from tests.records.entries import AMOXICILLIN_500MG, concept
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +291,35 @@ def test_a_node_in_downtime_takes_bookings_and_says_so_on_every_page(client, pra
         from steadfast.continuity.downtime.models import JournalEntry
 
         assert JournalEntry.objects.filter(action="book_appointment", author=reception).exists()
+
+
+def test_the_menu_leads_to_entries_waiting_for_a_person_until_none_are_left(client, practice_staff):
+    gp, reception, manager = (
+        practice_staff["gp"],
+        practice_staff["reception"],
+        practice_staff["manager"],
+    )
+    patient = PatientFactory(practice=gp.practice)
+    with scopes_disabled():
+        with NodeDowntime() as node:
+            book.book_appointment(SlotFactory(clinician=gp).pk, patient, reception)
+        drop_node_rows(node.session)
+        Patient.objects.filter(pk=patient.pk).update(
+            registration_status=RegistrationStatus.DEDUCTED
+        )
+        send(client, practice_staff["token"], node.entries)
+        entry = ReceivedEntry.objects.get()
+    link = f'href="{reverse("downtime:worklist")}"'
+
+    force_login_verified(client, manager)
+    assert link in client.get(reverse("appointments:day")).text
+    assert "Downtime entries (1)" in client.get(reverse("appointments:day")).text
+    force_login_verified(client, gp)  # a booking's entry is the managers' to resolve
+    assert link not in client.get(reverse("appointments:day")).text
+    force_login_verified(client, reception)
+    assert link not in client.get(reverse("appointments:day")).text
+
+    with scopes_disabled():
+        services.set_aside(entry, "Moved away; told by phone", manager)
+    force_login_verified(client, manager)
+    assert link not in client.get(reverse("appointments:day")).text
