@@ -17,6 +17,7 @@ from steadfast.audit.models import AuditEvent
 from steadfast.continuity.downtime import services
 from steadfast.continuity.downtime.models import EntryStatus, ReceivedEntry
 from steadfast.continuity.node.tokens import issue_node_token
+from steadfast.errors import DomainError, NotPermitted
 from steadfast.patients import services as patients
 from steadfast.patients.models import Patient, RegistrationStatus
 from steadfast.records import services as records
@@ -216,12 +217,9 @@ def test_a_temporary_patient_who_may_be_registered_waits_with_what_depends_on_th
         assert not Patient.objects.filter(registration_status=RegistrationStatus.TEMPORARY).exists()
 
 
-def test_a_patient_deducted_meanwhile_is_a_conflict_and_set_aside_keeps_it(client, practice_staff):
-    gp, reception, manager = (
-        practice_staff["gp"],
-        practice_staff["reception"],
-        practice_staff["manager"],
-    )
+def booked_in_downtime_then_deducted(client, practice_staff) -> tuple[list[dict], ReceivedEntry]:
+    """Reception books a patient on the node; meanwhile the main system deducts them."""
+    gp, reception = practice_staff["gp"], practice_staff["reception"]
     patient = PatientFactory(practice=gp.practice)
     with scopes_disabled():
         with NodeDowntime() as node:
@@ -230,10 +228,17 @@ def test_a_patient_deducted_meanwhile_is_a_conflict_and_set_aside_keeps_it(clien
         Patient.objects.filter(pk=patient.pk).update(
             registration_status=RegistrationStatus.DEDUCTED
         )
-        assert codes(send(client, practice_staff["token"], node.entries)) == [409]
-        entry = ReceivedEntry.objects.get()
-        assert "was deducted" in entry.reason
-        with pytest.raises(Exception, match="cannot be accepted"):
+        answers = send(client, practice_staff["token"], node.entries)
+        return answers, ReceivedEntry.objects.get()
+
+
+def test_a_patient_deducted_meanwhile_is_a_conflict_and_set_aside_keeps_it(client, practice_staff):
+    manager = practice_staff["manager"]
+    answers, entry = booked_in_downtime_then_deducted(client, practice_staff)
+    assert codes(answers) == [409]
+    assert "was deducted" in entry.reason
+    with scopes_disabled():
+        with pytest.raises(DomainError, match="cannot be accepted"):
             services.accept_as_is(entry, manager)
         services.set_aside(entry, "Moved away; told by phone", manager)
         entry.refresh_from_db()
@@ -254,7 +259,7 @@ def test_clinical_entries_are_for_clinicians_and_bookings_for_managers(client, p
         send(client, practice_staff["token"], node.entries)
         entry = ReceivedEntry.objects.get()
     assert entry.clinical and "died" in entry.reason
-    with pytest.raises(Exception, match="clinician"):
+    with pytest.raises(NotPermitted, match="clinician"):
         services.set_aside(entry, "n/a", manager)
 
 
@@ -299,16 +304,7 @@ def test_the_menu_leads_to_entries_waiting_for_a_person_until_none_are_left(clie
         practice_staff["reception"],
         practice_staff["manager"],
     )
-    patient = PatientFactory(practice=gp.practice)
-    with scopes_disabled():
-        with NodeDowntime() as node:
-            book.book_appointment(SlotFactory(clinician=gp).pk, patient, reception)
-        drop_node_rows(node.session)
-        Patient.objects.filter(pk=patient.pk).update(
-            registration_status=RegistrationStatus.DEDUCTED
-        )
-        send(client, practice_staff["token"], node.entries)
-        entry = ReceivedEntry.objects.get()
+    _, entry = booked_in_downtime_then_deducted(client, practice_staff)
     link = f'href="{reverse("downtime:worklist")}"'
 
     force_login_verified(client, manager)

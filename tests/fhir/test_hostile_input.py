@@ -159,3 +159,12 @@ def test_names_with_control_or_direction_characters_are_422(registrar, name):
     response = registrar.post("Patient", new_patient(name=[name | {"use": "official"}]))
     assert "hidden control or text-direction characters" in outcome(response, 422)
     assert not Patient.objects.exists()
+
+
+def test_a_null_among_address_lines_is_not_a_500(registrar):
+    """Found by the fuzzing pass: FHIR lets an array hold `null` (an element with only an
+    extension); the registration's address lines raised a TypeError on it."""
+    address = [{"use": "home", "line": [None, "3 Mill Lane"], "postalCode": "LS2 7AR"}]
+    response = registrar.post("Patient", json.dumps(new_patient(address=address)))
+    assert response.status_code == 201
+    assert Patient.objects.get().address_line1 == "3 Mill Lane"

@@ -70,6 +70,29 @@ def nearest_free_slots(slot_id, practice_id, limit: int = 5) -> list[Slot]:
     return nearest[:limit]
 
 
+def offered_slots(entry: ReceivedEntry, wanted: Slot | None) -> list[Slot]:
+    """What the worklist offers a downtime booking still waiting: the free slots nearest the
+    one it wanted. Unlike the appointment book's offer (the same day), these may be on other
+    days, since the day the node booked for has often passed by the time it is reconciled."""
+    if wanted is None or entry.action != "book_appointment":
+        return []
+    if entry.status != EntryStatus.CONFLICT:
+        return []
+    return nearest_free_slots(wanted.pk, entry.practice_id)
+
+
+def session_tally(session) -> dict[str, int]:
+    """A downtime session's entries: all, still to send, and on the main system's worklist."""
+    if session is None:
+        return {"entries": 0, "waiting": 0, "conflicts": 0}
+    entries = session.entries
+    return {
+        "entries": entries.count(),
+        "waiting": entries.filter(outcome="").count(),
+        "conflicts": entries.filter(outcome="conflict").count(),
+    }
+
+
 def wanted_slot(entry: ReceivedEntry) -> Slot | None:
     slot_id = entry.data.get("slot")
     return Slot.objects.filter(pk=slot_id).select_related("clinician").first() if slot_id else None
@@ -105,6 +128,9 @@ def central_appointment(entry: ReceivedEntry) -> Appointment | None:
 
 
 def possible_matches(entry: ReceivedEntry) -> list[Patient]:
+    """Registered patients a downtime registration may be (none for other entries)."""
+    if entry.action != "register_patient":
+        return []
     details = entry.data.get("details") or {}
     if not details:
         return []

@@ -65,6 +65,12 @@ def may_resolve(user, entry: ReceivedEntry) -> bool:
     return entry.clinical == (user.role in CLINICAL)
 
 
+def may_accept(entry: ReceivedEntry) -> bool:
+    """Whether "accept as it was made" is offered: only where the services' own rules, checked
+    again, decide (changed meanwhile, a possible match, waiting on another entry)."""
+    return entry.conflict in SAFE_TO_ACCEPT
+
+
 def _open(entry: ReceivedEntry, by) -> ReceivedEntry:
     require(by, "resolve_downtime_entries", practice_id=entry.practice_id)
     if not may_resolve(by, entry):
@@ -146,7 +152,7 @@ def accept_as_is(entry: ReceivedEntry, by) -> ReceivedEntry:
     another one. The services check every rule again; what still fails stays on the worklist."""
     with transaction.atomic():
         entry = _open(entry, by)
-        if entry.conflict not in SAFE_TO_ACCEPT:
+        if not may_accept(entry):
             raise DomainError("This entry cannot be accepted as it is: choose another action.")
         made = apply(entry, force=entry.conflict != "depends", by=by)
         if entry.status == EntryStatus.CONFLICT:

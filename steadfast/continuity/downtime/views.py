@@ -9,8 +9,9 @@ from django.views.decorators.http import require_POST
 from steadfast.accounts.access import requires
 from steadfast.continuity.downtime import queries, services
 from steadfast.continuity.downtime.journal import open_session
+from steadfast.continuity.downtime.models import EntryStatus
 from steadfast.continuity.downtime.reconcile import ReconcileError, latest_session, reconcile
-from steadfast.continuity.downtime.replay import ACTION_NAMES, SAFE_TO_ACCEPT
+from steadfast.continuity.downtime.replay import ACTION_NAMES
 from steadfast.continuity.node.queries import follower_state
 from steadfast.errors import DomainError
 
@@ -47,13 +48,9 @@ def entry(request, entry_id):
         "wanted": wanted,
         "holder": queries.slot_holder(wanted),
         "appointment": queries.central_appointment(found),
-        "free_slots": (
-            queries.nearest_free_slots(wanted.pk, found.practice_id)
-            if wanted and found.action == "book_appointment" and found.status == "conflict"
-            else []
-        ),
-        "matches": queries.possible_matches(found) if found.action == "register_patient" else [],
-        "may_accept": found.conflict in SAFE_TO_ACCEPT,
+        "free_slots": queries.offered_slots(found, wanted),
+        "matches": queries.possible_matches(found),
+        "may_accept": services.may_accept(found),
         "may_resolve": services.may_resolve(request.user, found),
     }
     return render(request, "downtime/entry.jinja", context)
@@ -78,7 +75,7 @@ def _act(request, found):
     except (DomainError, ValueError) as exc:
         messages.error(request, str(exc) or "That could not be done.")
         return redirect("downtime:entry", entry_id=found.pk)
-    if done.status == "conflict":
+    if done.status == EntryStatus.CONFLICT:
         messages.error(request, f"Still does not fit: {done.reason}")
         return redirect("downtime:entry", entry_id=found.pk)
     messages.success(request, done.resolution)
@@ -112,9 +109,7 @@ def node(request):
             "state": state,
             "session": open_session(),
             "latest": session,
-            "entries": session.entries.count() if session else 0,
-            "waiting": session.entries.filter(outcome="").count() if session else 0,
-            "conflicts": session.entries.filter(outcome="conflict").count() if session else 0,
+            **queries.session_tally(session),
             "unreachable": queries.upstream_unreachable(state),
         },
     )
