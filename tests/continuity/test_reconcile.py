@@ -2,6 +2,7 @@
 merged where they still fit, on the worklist with a plain reason where they do not; sending them
 again changes nothing."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from steadfast.appointments.models import Appointment, AppointmentStatus
 from steadfast.audit.models import AuditEvent
 from steadfast.continuity.downtime import services
 from steadfast.continuity.downtime.models import EntryStatus, ReceivedEntry
+from steadfast.continuity.downtime.replay import describe
 from steadfast.continuity.node.tokens import issue_node_token
 from steadfast.errors import DomainError, NotPermitted
 from steadfast.patients import services as patients
@@ -319,3 +321,13 @@ def test_the_menu_leads_to_entries_waiting_for_a_person_until_none_are_left(clie
         services.set_aside(entry, "Moved away; told by phone", manager)
     force_login_verified(client, manager)
     assert link not in client.get(reverse("appointments:day")).text
+
+
+def test_an_entry_reads_with_its_date_as_people_in_the_uk_write_it():
+    entry = ReceivedEntry(
+        action="book_appointment",
+        occurred_at=datetime(2026, 11, 5, 9, 12, tzinfo=UTC),
+        node_name="back-office",
+    )
+    assert "5 Nov 2026 09:12 on node back-office" in describe(entry)
+    assert "05 Nov" not in describe(entry)

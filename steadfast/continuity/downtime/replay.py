@@ -26,6 +26,7 @@ from steadfast.audit import services as audit
 from steadfast.audit.origin import current_source
 from steadfast.continuity.downtime.journal import CLINICAL_ACTIONS
 from steadfast.continuity.downtime.models import EntryStatus, NodeObject, ReceivedEntry
+from steadfast.entry_times import local
 from steadfast.errors import DomainError, NotPermitted, SlotUnavailable
 from steadfast.patients import services as patients
 from steadfast.patients.models import Patient, RegistrationStatus
@@ -69,7 +70,7 @@ class Incoming:
 
 
 def _when(text: str) -> str:
-    return timezone.localtime(datetime.fromisoformat(text)).strftime("%d %b %Y %H:%M")
+    return local(datetime.fromisoformat(text))
 
 
 # --- finding what an entry names -------------------------------------------------------------
@@ -422,7 +423,7 @@ ACTION_NAMES = {
 
 
 def describe(entry: ReceivedEntry) -> str:
-    when = timezone.localtime(entry.occurred_at).strftime("%d %b %Y %H:%M")
+    when = local(entry.occurred_at)
     return f"{ACTION_NAMES.get(entry.action, entry.action)}, {when} on node {entry.node_name}"
 
 
