@@ -162,8 +162,14 @@ async def page_run(base, keys, patients, names, day, slots) -> tuple[Tally, floa
     return await run_path(make)
 
 
-def probe(practice, slots: dict[str, list[str]]) -> dict[str, tuple[float, int]]:
-    """(median CPU ms, queries) of one won booking in this process, per path."""
+def probe(
+    practice, slots: dict[str, list[str]], profile: bool = False
+) -> dict[str, tuple[float, int]]:
+    """(median CPU ms, queries) of one won booking in this process, per path; with `profile`,
+    also the last booking's SQL and where the measured bookings' time went (cProfile)."""
+    import cProfile
+    import pstats
+
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -200,17 +206,27 @@ def probe(practice, slots: dict[str, list[str]]) -> dict[str, tuple[float, int]]
 
     for path, book_one in (("page", page_book), ("fhir", fhir_book)):
         cpu, queries = [], []
+        profiler = cProfile.Profile()
         for n, slot_id in enumerate(slots[path]):
+            measured = n >= PROBE_WARMUP
             with CaptureQueriesContext(connection) as captured:
                 before = time.process_time()
+                if profile and measured:
+                    profiler.enable()
                 won = book_one(slot_id)
+                profiler.disable()
                 spent = time.process_time() - before
             if not won:
                 raise RuntimeError(f"in-process {path} booking did not win")
-            if n >= PROBE_WARMUP:
+            if measured:
                 cpu.append(spent * 1000)
                 queries.append(len(captured))
         results[path] = (statistics.median(cpu), max(queries))
+        if profile:
+            print(f"  {path}: the last booking's SQL")
+            for q in captured.captured_queries:
+                print(f"    {q['sql'][:160]}")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     return results
 
 
@@ -242,6 +258,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="server workers (default 4)")
     parser.add_argument("--threads", type=int, default=2, help="threads a worker (default 2)")
     parser.add_argument("--skip-http", action="store_true", help="only the in-process probe")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the probe's SQL and a cProfile summary"
+    )
     args = parser.parse_args()
 
     rush.SQL_SLOTS = 2 * SLOTS_PER_PATH + 2 * (PROBE_BOOKINGS + PROBE_WARMUP)
@@ -320,7 +339,9 @@ def main() -> None:
                     print(log.read_text()[-3000:])
 
         half = len(probe_slots) // 2
-        costs = probe(practice, {"page": probe_slots[:half], "fhir": probe_slots[half:]})
+        costs = probe(
+            practice, {"page": probe_slots[:half], "fhir": probe_slots[half:]}, args.profile
+        )
         for path, (cpu, queries) in costs.items():
             print(f"  in-process {path}: cpu {cpu:.1f} ms, {queries} queries", flush=True)
         booked, audited, double = audit_gaps(practice)

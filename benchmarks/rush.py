@@ -485,8 +485,8 @@ def sql_reference(practice: RushPractice, connections: int) -> float:
             )
             conn.execute(
                 "INSERT INTO appointments_appointmentevent (id, appointment_id, from_status,"
-                " to_status, actor_id, occurred_at, recorded_at, note)"
-                " VALUES (%s, %s, '', 'booked', %s, %s, %s, '')",
+                " to_status, actor_id, occurred_at, recorded_at, note, back_entered, entered_via)"
+                " VALUES (%s, %s, '', 'booked', %s, %s, %s, '', false, '')",
                 (uuid.uuid4(), appointment_id, user_id, now, now),
             )
         return True
