@@ -226,7 +226,8 @@ def probe(
             print(f"  {path}: the last booking's SQL")
             for q in captured.captured_queries:
                 print(f"    {q['sql'][:160]}")
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            order = os.environ.get("PROFILE_SORT", "cumulative")  # or tottime
+            pstats.Stats(profiler).sort_stats(order).print_stats(45)
     return results
 
 

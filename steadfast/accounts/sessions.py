@@ -6,16 +6,17 @@ is saved. The user is still checked as Django checks it (active, session hash): 
 with the session is handed to the authentication backend for this request only.
 """
 
-import logging
 from contextvars import ContextVar
 
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.core.exceptions import SuspiciousOperation
+from django.db import connection
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+
+from steadfast import joined_rows
 
 # The user row read with this request's session, while Django's get_user() runs.
 _read_with_session: ContextVar = ContextVar("user_read_with_session", default=None)
@@ -31,17 +32,29 @@ class SessionStore(DatabaseSessionStore):
         return StaffSession
 
     def _get_session_from_db(self):
-        try:
-            found = self.model.objects.select_related("user", "user__practice").get(
-                session_key=self.session_key, expire_date__gt=timezone.now()
-            )
-        except (self.model.DoesNotExist, SuspiciousOperation) as e:
-            if isinstance(e, SuspiciousOperation):
-                logging.getLogger(f"django.security.{e.__class__.__name__}").warning(str(e))
+        """The unexpired session with its user and their practice, in one hand-written query
+        (the ORM's query building was a fifth of a signed-in request's CPU)."""
+        from steadfast.practices.models import Practice
+
+        User, model = get_user_model(), self.model
+        sql = (
+            f"SELECT {joined_rows.columns(model, 's')}, {joined_rows.columns(User, 'u')},"
+            f" {joined_rows.columns(Practice, 'p')} FROM {model._meta.db_table} s"
+            f" LEFT JOIN {User._meta.db_table} u ON u.id = s.user_id"
+            f" LEFT JOIN {Practice._meta.db_table} p ON p.id = u.practice_id"
+            " WHERE s.session_key = %s AND s.expire_date > %s"
+        )
+        now = model._meta.get_field("expire_date").get_db_prep_value(timezone.now(), connection)
+        found = joined_rows.read_one(sql, [self.session_key, now], model, User, Practice)
+        if found is None:
             self._session_key = None
             return None
-        self.user_row = found.user
-        return found
+        session, user, practice = found
+        if user is not None:
+            user.practice = practice
+        session.user = user
+        self.user_row = user
+        return session
 
     def create_model_instance(self, data):
         session = super().create_model_instance(data)

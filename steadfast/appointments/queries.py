@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from steadfast import joined_rows
 from steadfast.appointments.models import (
     LIVE_STATUSES,
     Appointment,
@@ -17,6 +19,7 @@ from steadfast.appointments.models import (
     Slot,
     SlotStatus,
 )
+from steadfast.patients.models import Patient
 from steadfast.patients.names import name_key
 from steadfast.practices.models import Practice
 
@@ -182,6 +185,27 @@ def appointment_for_practice(practice: Practice, appointment_id) -> Appointment:
 
 def slot_for_practice(practice_id, slot_id) -> Slot:
     return Slot.objects.select_related("clinician").get(pk=slot_id, practice_id=practice_id)
+
+
+def slot_and_patient(practice_id, slot_id, patient_id) -> tuple[Slot | None, Patient | None]:
+    """The practice's slot (with its clinician) and patient, in one query, for the booking
+    request; None for either that is not the practice's. Ids must be valid UUIDs."""
+    User = get_user_model()
+    uuid_of = Slot._meta.pk.get_db_prep_value
+    slot_part, user_part = joined_rows.columns(Slot, "s"), joined_rows.columns(User, "c")
+    patient_part = joined_rows.columns(Patient, "p")
+    sql = (
+        f"SELECT {slot_part}, {user_part}, {patient_part} FROM (SELECT 1) AS one"
+        f" LEFT JOIN {Slot._meta.db_table} s ON s.id = %s AND s.practice_id = %s"
+        f" LEFT JOIN {User._meta.db_table} c ON c.id = s.clinician_id"
+        f" LEFT JOIN {Patient._meta.db_table} p ON p.id = %s AND p.practice_id = %s"
+    )
+    practice = uuid_of(practice_id, connection)
+    params = [uuid_of(slot_id, connection), practice, uuid_of(patient_id, connection), practice]
+    slot, clinician, patient = joined_rows.read_one(sql, params, Slot, User, Patient)
+    if slot is not None:
+        slot.clinician = clinician
+    return slot, patient
 
 
 def bookable(now: datetime) -> Q:

@@ -8,6 +8,7 @@ booking back instead of a second one.
 """
 
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import holidays
 from django.db import IntegrityError, connection, transaction
@@ -202,8 +203,9 @@ def book_appointment(
     )
     try:
         with transaction.atomic():
+            head = None
             if connection.vendor == "postgresql":
-                _claim_and_insert(appointment, event, when)
+                head = _claim_and_insert(appointment, event, when)
             else:
                 _claim_slot(slot_id, patient.practice_id, when)
                 appointment.save(force_insert=True)
@@ -215,6 +217,7 @@ def book_appointment(
                 detail=f"appointment {appointment.pk}",
                 occurred_at=when if back_entered else None,
                 entered_via=entered_via,
+                locked_head=head,
             )
     except (SlotUnavailable, IntegrityError) as exc:
         # The slot taken or the key used: by this very booking, made before, if the key says so.
@@ -247,42 +250,54 @@ def _insert_select(obj, source: str) -> tuple[str, list]:
     when `source` (a CTE of the same statement) has one."""
     fields = obj._meta.concrete_fields
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return f"{_insert_into(type(obj))} FROM {source}", values
+
+
+@cache
+def _insert_into(model) -> str:
+    """`INSERT INTO <table> (<columns>) SELECT <a typed placeholder each>` (PostgreSQL): the
+    statement's text depends only on the model, so it is built once."""
+    fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-    return (
-        f"INSERT INTO {quote(obj._meta.db_table)} ({columns}) SELECT {casts} FROM {source}",
-        values,
-    )
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {casts}"
 
 
-def _claim_and_insert(appointment: Appointment, event: AppointmentEvent, now: datetime) -> None:
-    """PostgreSQL: claim the slot, insert the appointment and its first event in one statement
-    (one round trip instead of three); the same conditional UPDATE decides who wins."""
-    claim = (
-        Slot.objects.filter(
-            pk=appointment.slot_id,
-            practice_id=appointment.practice_id,
-            status=SlotStatus.FREE,
-            end__gt=now,
-        )
-        .filter(Q(embargoed_until__isnull=True) | Q(embargoed_until__lte=now))
-        .order_by()
-        .values("pk")
-    )
-    where_sql, where_params = claim.query.get_compiler(connection=connection).as_sql()
-    where_sql = where_sql[where_sql.index(" WHERE ") :]
+# Claim the slot only if it is the practice's, free, not over and released (as `bookable`).
+_CLAIM_SQL = (
+    "UPDATE appointments_slot SET status = %s WHERE id = %s AND practice_id = %s AND status = %s"
+    ' AND "end" > %s AND (embargoed_until IS NULL OR embargoed_until <= %s) RETURNING 1'
+)
+
+
+def _claim_and_insert(
+    appointment: Appointment, event: AppointmentEvent, now: datetime
+) -> tuple | None:
+    """PostgreSQL: claim the slot, insert the appointment and its first event, and lock the
+    practice's audit chain head, in one statement (one round trip instead of four); the same
+    conditional UPDATE decides who wins. Returns the locked head's row for `audit.record` (None
+    if the chain has no head yet); SlotUnavailable if the slot was not free."""
+    claim = (SlotStatus.BOOKED, appointment.slot_id, appointment.practice_id, SlotStatus.FREE)
     booked, booked_params = _insert_select(appointment, "claimed")
     history, history_params = _insert_select(event, "booked")
-    slot_table = connection.ops.quote_name(Slot._meta.db_table)
-    sql = (
-        f"WITH claimed AS (UPDATE {slot_table} SET status = %s{where_sql} RETURNING 1),"
-        f" booked AS ({booked} RETURNING 1) {history}"
+    head, head_params = audit.head_lock_sql(
+        appointment.practice_id, only_if="EXISTS (SELECT FROM history)"
     )
+    sql = (
+        f"WITH claimed AS ({_CLAIM_SQL}),"
+        f" booked AS ({booked} RETURNING 1), history AS ({history} RETURNING 1),"
+        f" head AS ({head})"
+        " SELECT (SELECT count(*) FROM history), head.* FROM (SELECT 1) AS one"
+        " LEFT JOIN head ON TRUE"
+    )
+    params = [*claim, now, now, *booked_params, *history_params, *head_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SlotStatus.BOOKED, *where_params, *booked_params, *history_params])
-        if cursor.rowcount != 1:
-            raise SlotUnavailable(SLOT_GONE)
+        cursor.execute(sql, params)
+        won, *head_row = cursor.fetchone()
+    if won != 1:
+        raise SlotUnavailable(SLOT_GONE)
+    return None if head_row[0] is None else tuple(head_row)
 
 
 def _locked(appointment_id, practice_id, if_version: int | None = None) -> Appointment:

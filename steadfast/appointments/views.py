@@ -104,31 +104,49 @@ def _chosen_from(request, form):
 def _book_from_form(request, slot, form) -> tuple:
     """(patient, appointment, "") once booked, or (patient, None, why not)."""
     patient = _chosen_from(request, form)
-    reason = form.cleaned_data["reason"]
+    return (patient, *_book_patient(request, slot, patient, form))
+
+
+def _book_patient(request, slot, patient, form) -> tuple:
+    """(appointment, "") once booked, or (None, why not)."""
     key = form.cleaned_data["idempotency_key"]
     key = booking_key(key) if key else None
     try:
         booked = services.book_appointment(
-            slot.pk, patient, request.user, reason=reason, idempotency_key=key
+            slot.pk, patient, request.user, reason=form.cleaned_data["reason"], idempotency_key=key
         )
-        return patient, booked, ""
+        return booked, ""
     except NotPermitted:
         raise
     except DomainError as exc:
-        return patient, None, str(exc)
+        return None, str(exc)
 
 
-def _book_in_place(request, slot, form):
+def _slot_and_chosen(request, slot_id, form) -> tuple:
+    """(slot, patient) for a booking in place, read together; 404 if either is not the
+    practice's. The patient is None when the form is invalid."""
+    if not form.is_valid():
+        return _slot_or_404(request, slot_id), None
+    slot, patient = queries.slot_and_patient(
+        request.user.practice_id, slot_id, form.cleaned_data["patient"]
+    )
+    if slot is None or patient is None:
+        raise Http404
+    return slot, patient
+
+
+def _book_in_place(request, slot_id, form):
     """A Book button of the day view (htmx): the answer is the slot's cell as it now is, and
     out of band either the booking confirmed or why not, with the nearest free slots."""
     type_warning = ""
-    if not form.is_valid():
+    slot, patient = _slot_and_chosen(request, slot_id, form)
+    if patient is None:
         refused = " ".join(e for errors in form.errors.values() for e in errors)
-        patient, booked = None, None
+        booked = None
     elif (type_warning := slot_type_warning(slot)) and not form.cleaned_data["type_confirmed"]:
-        patient, booked, refused = _chosen_from(request, form), None, ""
+        booked, refused = None, ""
     else:
-        patient, booked, refused = _book_from_form(request, slot, form)
+        booked, refused = _book_patient(request, slot, patient, form)
     if booked:  # the cell is known without asking the database again
         slot.status, slot.appointment = SlotStatus.BOOKED, booked
     else:
@@ -156,11 +174,11 @@ def _book_in_place(request, slot, form):
 def book(request, slot_id):
     """The booking page; a POST from a Book button of the day view (htmx) is answered in
     place."""
+    if request.method == "POST" and request.headers.get("HX-Request"):
+        return _book_in_place(request, slot_id, BookForm(request.POST))
     slot = _slot_or_404(request, slot_id)
     if request.method == "POST":
         form = BookForm(request.POST)
-        if request.headers.get("HX-Request"):
-            return _book_in_place(request, slot, form)
         if form.is_valid():
             patient, booked, refused = _book_from_form(request, slot, form)
             if booked:

@@ -45,6 +45,7 @@ def record(
     read_only: bool = False,
     occurred_at: datetime | None = None,
     entered_via: str = "",
+    locked_head: tuple | None = None,
 ) -> AuditEvent | None:
     """Append one entry to its practice's chain (in the caller's transaction when there is one).
 
@@ -58,6 +59,9 @@ def record(
     A change entered after it happened (from paper, or replayed after downtime) passes
     `occurred_at` and perhaps `entered_via`: the entry's `at` stays the time of entry and its
     detail ends with both, inside the chain's hash.
+
+    `locked_head`: the row `head_lock_sql` returned inside the caller's own statement in this
+    transaction (PostgreSQL), so the append needs no statement of its own to lock the head.
     """
     if not settings.AUDIT_ENABLED:
         return None
@@ -79,7 +83,7 @@ def record(
     # No savepoint inside a caller's transaction: a failed append fails the whole change anyway.
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            due = _append_postgres(event, quick_commit)
+            due = _append_postgres(event, quick_commit, locked_head)
         else:
             due = _append(event)
         if due is not None:
@@ -164,7 +168,7 @@ def _append(event: AuditEvent) -> Checkpoint | None:
 
 _LOCK_HEAD_SQL = (
     "SELECT last_seq, last_hash, checkpoint_seq, checkpoint_at,"
-    " nextval(pg_get_serial_sequence('audit_auditevent', 'id')){also}"
+    " nextval(pg_get_serial_sequence('audit_auditevent', 'id')), chain{also}"
     " FROM audit_chainhead WHERE chain = %s FOR UPDATE"
 )
 _QUICK_COMMIT = ", set_config('synchronous_commit', 'off', true)"
@@ -176,7 +180,19 @@ _APPEND_SQL = (
 ).format(columns=", ".join(CONTENT_FIELDS), values=", ".join(["%s"] * len(CONTENT_FIELDS)))
 
 
-def _append_postgres(event: AuditEvent, quick_commit: bool) -> Checkpoint | None:
+def head_lock_sql(practice_id, only_if: str = "TRUE") -> tuple[str, list]:
+    """(a SELECT, its parameters) that locks the practice's chain head and takes the next entry's
+    id, for a writer that runs it inside its own statement (one round trip fewer) and passes the
+    row to `record(..., locked_head=row)`. `only_if`: an SQL condition (e.g. that the writer's
+    change happened) without which nothing is locked. No row: the condition failed, or the chain
+    has no head yet; then call `record` without it. PostgreSQL only."""
+    sql = _LOCK_HEAD_SQL.format(also="").replace(" FOR UPDATE", f" AND ({only_if}) FOR UPDATE")
+    return sql, [chain_of(practice_id)]
+
+
+def _append_postgres(
+    event: AuditEvent, quick_commit: bool, locked_head: tuple | None = None
+) -> Checkpoint | None:
     """The same append in two statements (lock the practice's head and take the entry's id;
     insert the entry and move the head together), as every audited page view pays for it.
 
@@ -186,13 +202,17 @@ def _append_postgres(event: AuditEvent, quick_commit: bool) -> Checkpoint | None
     """
     lock_head = _LOCK_HEAD_SQL.format(also=_QUICK_COMMIT if quick_commit else "")
     with connection.cursor() as cursor:
-        cursor.execute(lock_head, [event.chain])
-        row = cursor.fetchone()
+        row = locked_head
+        if row is None:
+            cursor.execute(lock_head, [event.chain])
+            row = cursor.fetchone()
         if row is None:
             _head_for_update(event.chain)
             cursor.execute(lock_head, [event.chain])
             row = cursor.fetchone()
-        last_seq, prev_hash, checkpoint_seq, checkpoint_at, event.pk = row[:5]
+        last_seq, prev_hash, checkpoint_seq, checkpoint_at, event.pk, chain = row[:6]
+        if str(chain) != str(event.chain):
+            raise ValueError("the locked chain head is not this entry's chain")
         seq = last_seq + 1
         _seal(event, seq, prev_hash)
         due = _checkpoint_due(seq, checkpoint_seq, checkpoint_at, event.at)

@@ -8,6 +8,7 @@ and the retry gets the first booking back (200) instead of a second one.
 """
 
 import re
+import uuid
 from urllib.parse import unquote
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -23,6 +24,7 @@ from steadfast.appointments.models import (
     Slot,
     booking_key,
 )
+from steadfast.appointments.queries import slot_and_patient
 from steadfast.audit.record_access import record_search
 from steadfast.fhir.access import open_patient_record, requires
 from steadfast.fhir.body import read_resource
@@ -166,10 +168,7 @@ def book_appointment(request):
     slot_id = _one_reference(resource.slot or [], "Slot")
     actors = [p.actor for p in resource.participant if p.actor]
     patient_id = _one_reference(actors, "Patient")
-    practice_id = request.user.practice_id
-    slots = Slot.objects.filter(practice_id=practice_id).select_related("clinician")
-    slot = one_or_422(slots, "Slot", slot_id)
-    who = one_or_422(Patient.objects.filter(practice_id=practice_id), "Patient", patient_id)
+    slot, who = _slot_and_patient(request.user.practice_id, slot_id, patient_id)
     # The service refuses (and audits refusing) a restricted record; the booking's own audit
     # entry names the patient, so the request is audited once.
     booked = services.book_appointment(
@@ -188,6 +187,20 @@ def book_appointment(request):
     if booked.slot_id == slot.pk:  # the rows in hand, not read back
         booked.slot, booked.patient = slot, who
     return _answer(request, booked, status=201)
+
+
+def _slot_and_patient(practice_id, slot_id: str, patient_id: str) -> tuple[Slot, Patient]:
+    """Both references, read in one query; 422 naming the one that is not the practice's."""
+    try:
+        slot, who = slot_and_patient(practice_id, uuid.UUID(slot_id), uuid.UUID(patient_id))
+    except ValueError:
+        slot = who = None
+    if slot is None:
+        slots = Slot.objects.filter(practice_id=practice_id).select_related("clinician")
+        slot = one_or_422(slots, "Slot", slot_id)
+    if who is None:
+        who = one_or_422(Patient.objects.filter(practice_id=practice_id), "Patient", patient_id)
+    return slot, who
 
 
 def _idempotency_key(request) -> str | None:
