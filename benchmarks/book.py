@@ -45,6 +45,7 @@ SLOTS_PER_PATH = 7200  # more than 8 clients can book in 30 s at 240/s
 PROBE_BOOKINGS = 40
 PROBE_WARMUP = 5
 FHIR_JSON = "application/fhir+json"
+LOST = "page, race lost"  # the probe's third path: Book pressed on a slot just taken
 
 
 @dataclass
@@ -165,7 +166,8 @@ async def page_run(base, keys, patients, names, day, slots) -> tuple[Tally, floa
 def probe(
     practice, slots: dict[str, list[str]], profile: bool = False
 ) -> dict[str, tuple[float, int]]:
-    """(median CPU ms, queries) of one won booking in this process, per path; with `profile`,
+    """(median CPU ms, queries) of one won booking in this process, per path (and of one lost
+    race on the page path); with `profile`,
     also the last booking's SQL and where the measured bookings' time went (cProfile)."""
     import cProfile
     import pstats
@@ -204,10 +206,19 @@ def probe(
         )
         return r.status_code == 201
 
-    for path, book_one in (("page", page_book), ("fhir", fhir_book)):
+    def page_lose(slot_id):  # a slot the page path has booked: the rush's lost race
+        r = page.post(
+            f"/appointments/slots/{slot_id}/book/",
+            {"patient": patient_id, "reason": "Cough"},
+            headers=headers,
+        )
+        return r.status_code == 200 and "Not booked" in r.content.decode()
+
+    paths = (("page", page_book, "page"), ("fhir", fhir_book, "fhir"), (LOST, page_lose, "page"))
+    for path, book_one, slots_of in paths:
         cpu, queries = [], []
         profiler = cProfile.Profile()
-        for n, slot_id in enumerate(slots[path]):
+        for n, slot_id in enumerate(slots[slots_of]):
             measured = n >= PROBE_WARMUP
             with CaptureQueriesContext(connection) as captured:
                 before = time.process_time()
@@ -217,7 +228,7 @@ def probe(
                 profiler.disable()
                 spent = time.process_time() - before
             if not won:
-                raise RuntimeError(f"in-process {path} booking did not win")
+                raise RuntimeError(f"in-process {path}: not the answer expected")
             if measured:
                 cpu.append(spent * 1000)
                 queries.append(len(captured))
@@ -353,8 +364,9 @@ def main() -> None:
             raise SystemExit("errors during the run")
 
     p99 = max(percentile(fhir_tally.latencies_ms, 99), percentile(page_tally.latencies_ms, 99))
-    cpu_ms = max(c for c, _ in costs.values())
-    queries = max(q for _, q in costs.values())
+    won = [cost for path, cost in costs.items() if path != LOST]
+    cpu_ms = max(c for c, _ in won)
+    queries = max(q for _, q in won)
     print(
         f"book: fhir_rate={fhir_rate:.0f}/s page_rate={page_rate:.0f}/s p99_ms={p99:.0f}"
         f" double={double} cpu_ms={cpu_ms:.1f} queries={queries}"

@@ -52,8 +52,18 @@ def read_one(sql: str, params, *models: type[Model]) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else _split(row, models)
+
+
+def read_all(sql: str, params, *models: type[Model]) -> list[tuple]:
+    """Every row of `sql`, each as one instance (or None) per model, as `read_one` gives it."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [_split(row, models) for row in rows]
+
+
+def _split(row, models) -> tuple:
     found, start = [], 0
     for model in models:
         end = start + len(model._meta.concrete_fields)

@@ -166,8 +166,13 @@ def book_appointment(
     *,
     occurred_at: datetime | None = None,
     entered_via: str = "",
+    slot_as_read: Slot | None = None,
 ) -> Appointment:
     """Book `patient` into a free, released slot of their practice, or raise SlotUnavailable.
+
+    `slot_as_read`: the slot as the caller read it moments ago. If it was taken or blocked then,
+    the booking is refused without a transaction (the 8 a.m. rush's lost races); if it was free,
+    the claim in the database decides, as always.
 
     `occurred_at`: a booking made earlier (on paper, on a node during downtime) keeps its real
     time; the slot must have been free and released then, and must not have ended.
@@ -202,6 +207,10 @@ def book_appointment(
         entered_via=entered_via,
     )
     try:
+        if slot_as_read is not None and str(slot_as_read.pk) != str(slot_id):
+            raise ValueError("slot_as_read is not the slot being booked")
+        if slot_as_read is not None and slot_as_read.status != SlotStatus.FREE:
+            raise SlotUnavailable(SLOT_GONE)
         with transaction.atomic():
             head = None
             if connection.vendor == "postgresql":

@@ -113,7 +113,12 @@ def _book_patient(request, slot, patient, form) -> tuple:
     key = booking_key(key) if key else None
     try:
         booked = services.book_appointment(
-            slot.pk, patient, request.user, reason=form.cleaned_data["reason"], idempotency_key=key
+            slot.pk,
+            patient,
+            request.user,
+            reason=form.cleaned_data["reason"],
+            idempotency_key=key,
+            slot_as_read=slot,
         )
         return booked, ""
     except NotPermitted:

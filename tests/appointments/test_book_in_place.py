@@ -130,6 +130,17 @@ def test_when_the_rest_of_the_day_is_full_earlier_slots_are_offered(client, rece
     assert book_buttons(rest) == [str(s.pk) for s in earlier]
 
 
+def test_too_few_later_slots_are_made_up_with_the_latest_earlier_ones(
+    client, reception, gp, patient
+):
+    earlier = [slot_at(gp, 8, 10 * i) for i in range(6)]  # 08:00 to 08:50
+    wanted = slot_at(gp, 9)
+    later = [slot_at(gp, 9, 10), slot_at(gp, 9, 20)]
+    services.book_appointment(wanted.pk, PatientFactory(practice=gp.practice), reception)
+    rest = book_in_place(client, wanted, patient).text.partition("</td>")[2]
+    assert book_buttons(rest) == [str(s.pk) for s in [*earlier[2:], *later]]
+
+
 def test_when_the_day_is_full_it_says_none_are_left(client, reception, gp, patient):
     wanted = slot_at(gp, 9)
     services.book_appointment(wanted.pk, PatientFactory(practice=gp.practice), reception)

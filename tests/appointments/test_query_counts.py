@@ -26,6 +26,9 @@ pytestmark = pytest.mark.django_db
 BOOKING_QUERIES = {"postgresql": 6, "sqlite": 10}
 # The same through FHIR: the bearer token's user instead of the session.
 FHIR_BOOKING_QUERIES = {"postgresql": 6, "sqlite": 10}
+# Book pressed on a slot already taken (most of the 8 a.m. rush): session, slot and patient,
+# the cell as it now is, the nearest free slots; no transaction.
+LOST_RACE_QUERIES = 4
 
 
 def fill_day(gp, reception, clinicians: int, slots_each: int) -> None:
@@ -108,3 +111,25 @@ def test_booking_through_fhir_costs_a_fixed_number_of_queries(gp, reception):
     assert len(captured) <= FHIR_BOOKING_QUERIES[connection.vendor], [
         q["sql"][:80] for q in captured
     ]
+
+
+def test_book_pressed_on_a_slot_already_taken_costs_four_queries_and_no_transaction(
+    client, gp, reception
+):
+    patient = PatientFactory(practice=gp.practice)
+    taken, later = SlotFactory(clinician=gp), SlotFactory(clinician=gp)
+    services.book_appointment(taken.pk, PatientFactory(practice=gp.practice), reception)
+    book = reverse("appointments:book", args=[later.pk])
+    client.post(book, {"patient": patient.pk}, headers={"HX-Request": "true"})  # activity stamp
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            reverse("appointments:book", args=[taken.pk]),
+            {"patient": patient.pk, "reason": "Cough"},
+            headers={"HX-Request": "true"},
+        )
+
+    assert "That slot is no longer available" in response.text
+    sql = [q["sql"] for q in captured]
+    assert len(sql) <= LOST_RACE_QUERIES, [q[:80] for q in sql]
+    assert not any(q.startswith(("UPDATE", "INSERT", "WITH", "SAVEPOINT")) for q in sql)

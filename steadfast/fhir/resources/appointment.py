@@ -177,6 +177,7 @@ def book_appointment(request):
         request.user,
         reason=resource.description or "",
         idempotency_key=_idempotency_key(request),
+        slot_as_read=slot,
     )
     if booked.replayed:
         return _answer(request, _reload(request, booked.pk), status=200)
