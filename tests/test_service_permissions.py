@@ -264,6 +264,9 @@ WRITES: dict[str, Write] = {
 # Public functions of services modules that need no role, and why.
 NEEDS_NO_ROLE = {
     "steadfast.audit.services.record": "the audit trail itself: refusals are written with it",
+    "steadfast.audit.services.head_lock_sql": (
+        "SQL text for a writer's own statement; it writes nothing (the booking using it is checked)"
+    ),
     "steadfast.audit.services.checkpoint_chains": (
         "no patient data: anchors the audit chains outside the database, run by the scheduler"
         " and `steadfast audit-checkpoint`, never from a page or the API"
