@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from steadfast.accounts.models import Role
@@ -72,7 +71,7 @@ def test_arrivals_offers_no_did_not_attend_once_arrived_and_filters(page: Page, 
     practice = reception.practice
     gp = GPFactory(practice=practice, last_name="Okafor")
     nurse = GPFactory(practice=practice, role=Role.NURSE, title="", last_name="Patel")
-    soon = london(timezone.localdate(), 12)
+    soon = london(tomorrow(), 12)  # still to come whenever the test runs (the real clock)
     here = PatientFactory(practice=practice, family_name="Fairweather")
     due = PatientFactory(practice=practice, family_name="Hargreaves")
     seen = PatientFactory(practice=practice, family_name="Lindqvist")
