@@ -52,12 +52,11 @@ class DayBook:
         return [(t, [cells.get(t) for cells in by_clinician]) for t in self.times]
 
 
-def _live_appointments() -> Prefetch:
+def _live_appointments() -> QuerySet[Appointment]:
     # Only what a cell of the book shows, and no ordering (a slot has one live appointment):
     # a full day has hundreds, and at 8 a.m. every receptionist reloads it after each booking.
-    return Prefetch(
-        "appointments",
-        queryset=Appointment.objects.filter(status__in=LIVE_STATUSES)
+    return (
+        Appointment.objects.filter(status__in=LIVE_STATUSES)
         .select_related("patient")
         .only(
             "id",
@@ -68,28 +67,46 @@ def _live_appointments() -> Prefetch:
             "patient__given_name",
             "patient__family_name",
         )
-        .order_by(),
-        to_attr="live_appointments",
+        .order_by()
     )
 
 
 def day_book(
-    practice: Practice, day: date, clinician_id: int | None = None, slot_type: str = ""
+    practice: Practice,
+    day: date,
+    clinician_id: int | None = None,
+    slot_type: str = "",
+    clinicians: list | None = None,
 ) -> DayBook:
     """Every clinician's slots on `day` (or one clinician's, or one type's), with the live
-    appointment (and patient) in each."""
+    appointment (and patient) in each. `clinicians`: those working that day, when the caller
+    has them already (`clinicians_working`), saves reading them again.
+
+    Three queries, two with `clinicians`. The appointments are read by the slots' own filter
+    (a subquery), not by a list of the day's slot ids, and attached by slot: no prefetch
+    machinery for hundreds of rows, and no slot <-> appointment reference cycle left for the
+    garbage collector."""
     start, end = day_bounds(day)
-    # Clinicians are prefetched, not joined: a day has a few clinicians but hundreds of slots.
     chosen = Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
     if clinician_id:
         chosen = chosen.filter(clinician_id=clinician_id)
     if slot_type:
         chosen = chosen.filter(slot_type=slot_type)
-    slots = list(chosen.prefetch_related("clinician", _live_appointments()).order_by("start"))
+    slots = list(chosen.order_by("start"))
+    live = {a.slot_id: a for a in _live_appointments().filter(slot__in=chosen.values("pk"))}
+    # Clinicians are read apart, not joined: a day has a few clinicians but hundreds of slots.
+    # Any not among `clinicians` (given slots since the caller read them) are read here.
+    by_id = {c.pk: c for c in clinicians or []}
+    if missing := {s.clinician_id for s in slots} - by_id.keys():
+        by_id.update((c.pk, c) for c in get_user_model().objects.filter(pk__in=missing))
     columns: dict[int, BookColumn] = {}
     for slot in slots:
-        slot.appointment = slot.live_appointments[0] if slot.live_appointments else None
-        columns.setdefault(slot.clinician_id, BookColumn(slot.clinician)).slots.append(slot)
+        slot.clinician = by_id[slot.clinician_id]
+        slot.appointment = live.get(slot.pk)
+        if column := columns.get(slot.clinician_id):
+            column.slots.append(slot)
+        else:
+            columns[slot.clinician_id] = BookColumn(slot.clinician, [slot])
     ordered = sorted(columns.values(), key=lambda c: (c.clinician.role, c.clinician.last_name))
     times = sorted({s.start for s in slots})
     return DayBook(day=day, columns=ordered, times=times)
@@ -161,15 +178,37 @@ def _prep(model):
     return prep
 
 
-def _appointments_on(practice: Practice, day: date) -> QuerySet[Appointment]:
+# What the arrivals list and a clinician's own list show of an appointment (_rows.jinja): the
+# lists reception reloads all day read these columns, not every column of four tables.
+LISTED_FIELDS = (
+    "id",
+    "status",
+    "reason",
+    "slot",
+    "patient",
+    "slot__start",
+    "slot__clinician",
+    "slot__clinician__username",
+    "slot__clinician__title",
+    "slot__clinician__first_name",
+    "slot__clinician__last_name",
+    "patient__title",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__date_of_birth",
+)
+
+
+def _appointments_on(practice: Practice, day: date, listed: bool = False) -> QuerySet[Appointment]:
     start, end = day_bounds(day)
-    return (
+    rows = (
         Appointment.objects.filter(
             practice=practice, slot__start__gte=start, slot__start__lt=end, status__in=LIVE_STATUSES
         )
         .select_related("slot", "slot__clinician", "patient")
         .order_by("slot__start", "slot__clinician__last_name")
     )
+    return rows.only(*LISTED_FIELDS) if listed else rows
 
 
 # Who reception is still waiting for or waiting to be seen: the arrivals list's default.
@@ -183,10 +222,12 @@ def arrivals(
     clinician_id: int | None = None,
     name: str = "",
     everyone: bool = False,
+    listed: bool = False,
 ) -> list[Appointment]:
     """Reception's list in time order: those still expected (or everyone), for one clinician
-    or all, whose first or last name starts with `name`."""
-    rows = _appointments_on(practice, day)
+    or all, whose first or last name starts with `name`. `listed`: only what the list on
+    screen shows (LISTED_FIELDS); the printed list and the downtime pack read more."""
+    rows = _appointments_on(practice, day, listed)
     if not everyone:
         rows = rows.filter(status__in=STILL_EXPECTED)
     if clinician_id:
@@ -212,7 +253,9 @@ def clinicians_working(practice: Practice, day: date) -> list:
 
 def clinician_list(clinician, day: date) -> list[Appointment]:
     """A clinician's own patients for the day."""
-    return list(_appointments_on(clinician.practice, day).filter(slot__clinician=clinician))
+    return list(
+        _appointments_on(clinician.practice, day, listed=True).filter(slot__clinician=clinician)
+    )
 
 
 def appointment_for_practice(practice: Practice, appointment_id) -> Appointment:

@@ -61,8 +61,9 @@ def day(request):
         elsewhere := open_patient_record(request, booking_for, "view_patient_for_booking")
     ):
         return elsewhere
-    filters = DayFilterForm(request.GET, queries.clinicians_working(request.user.practice, day))
-    book = queries.day_book(request.user.practice, day, **filters.chosen())
+    working = queries.clinicians_working(request.user.practice, day)
+    filters = DayFilterForm(request.GET, working)
+    book = queries.day_book(request.user.practice, day, **filters.chosen(), clinicians=working)
     record("view_appointment_book", user=request.user, detail=day.isoformat(), read_only=True)
     return render(
         request,
@@ -383,7 +384,9 @@ def arrivals(request):
             "row": "arrivals",
             "day": day,
             "filters": filters,
-            "appointments": queries.arrivals(request.user.practice, day, **filters.chosen()),
+            "appointments": queries.arrivals(
+                request.user.practice, day, **filters.chosen(), listed=True
+            ),
             "transitions": services.TRANSITIONS,
         },
     )

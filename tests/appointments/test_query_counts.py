@@ -15,7 +15,14 @@ from django.urls import reverse
 from steadfast.appointments import services
 from steadfast.appointments.models import Slot
 from steadfast.fhir.auth import make_token
-from tests.factories import GPFactory, PatientFactory, SlotFactory, london, tomorrow
+from tests.factories import (
+    GPFactory,
+    PatientFactory,
+    SlotFactory,
+    force_login_verified,
+    london,
+    tomorrow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +66,19 @@ def queries_for(client, url: str, **params) -> int:
     return len(captured)
 
 
-@pytest.mark.parametrize("view", ["appointments:day", "appointments:arrivals"])
-def test_day_view_and_arrivals_cost_the_same_queries_for_a_full_day_as_for_a_quiet_one(
-    client, gp, reception, view
+@pytest.mark.parametrize(
+    ("view", "limit"),
+    [
+        ("appointments:day", 9),
+        ("appointments:arrivals", 8),
+        ("appointments:my_list", 10),
+    ],
+)
+def test_day_view_and_lists_cost_the_same_queries_for_a_full_day_as_for_a_quiet_one(
+    client, gp, reception, view, limit
 ):
+    if view == "appointments:my_list":
+        force_login_verified(client, gp)
     fill_day(gp, reception, clinicians=1, slots_each=3)
     quiet = queries_for(client, reverse(view), date=tomorrow().isoformat())
 
@@ -70,7 +86,29 @@ def test_day_view_and_arrivals_cost_the_same_queries_for_a_full_day_as_for_a_qui
     busy = queries_for(client, reverse(view), date=tomorrow().isoformat())
 
     assert busy == quiet
-    assert busy <= 10
+    assert busy <= limit
+
+
+def test_day_view_booking_for_a_patient_or_narrowed_costs_the_same_queries_for_a_full_day(
+    client, gp, reception
+):
+    patient = PatientFactory(practice=gp.practice)
+    fill_day(gp, reception, clinicians=1, slots_each=3)
+    day = tomorrow().isoformat()
+    quiet = [
+        queries_for(client, reverse("appointments:day"), date=day, patient=patient.pk),
+        queries_for(client, reverse("appointments:day"), date=day, clinician=gp.pk),
+        queries_for(client, reverse("appointments:day"), date=day, slot_type="routine"),
+    ]
+
+    fill_day(GPFactory(practice=gp.practice), reception, clinicians=4, slots_each=12)
+    busy = [
+        queries_for(client, reverse("appointments:day"), date=day, patient=patient.pk),
+        queries_for(client, reverse("appointments:day"), date=day, clinician=gp.pk),
+        queries_for(client, reverse("appointments:day"), date=day, slot_type="routine"),
+    ]
+
+    assert busy == quiet
 
 
 def test_booking_from_the_day_view_costs_a_fixed_number_of_queries(client, gp, reception):

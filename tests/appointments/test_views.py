@@ -1,9 +1,11 @@
 """The appointment book through HTTP, as reception and clinicians use it."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -159,6 +161,36 @@ def test_arrivals_list_marks_a_patient_arrived_in_place(client, reception, gp):
     assert "<tr" in row.content.decode() and "Arrived" in row.content.decode()
     appt.refresh_from_db()
     assert appt.status == AppointmentStatus.ARRIVED
+
+
+def test_every_arrivals_button_works_with_the_security_token_its_page_gave(reception, gp):
+    now = timezone.now()
+    booked = []
+    for n, name in enumerate(["Ng", "Oduya", "Price"]):
+        start = now + timedelta(minutes=5 + 10 * n)
+        slot = SlotFactory(clinician=gp, start=start, end=start + timedelta(minutes=10))
+        patient = PatientFactory(practice=gp.practice, family_name=name)
+        booked.append(services.book_appointment(slot.pk, patient, reception))
+    browser = Client(enforce_csrf_checks=True)  # as a browser is checked
+    browser.force_login(reception)
+    page = browser.get(reverse("appointments:arrivals")).content.decode()
+
+    for appt in booked:
+        row = page[page.index(f'id="row-{appt.pk}"') :]
+        form = row[: row.index("</form>")]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[1]
+        answer = browser.post(
+            reverse("appointments:status", args=[appt.pk]),
+            {"csrfmiddlewaretoken": token, "to_status": "arrived", "row": "arrivals"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert answer.status_code == 200
+        assert f'Undo<span class="nhsuk-u-visually-hidden"> {appt.patient.listing_name}' in (
+            answer.content.decode()
+        )
+    assert {a.status for a in Appointment.objects.filter(pk__in=[a.pk for a in booked])} == {
+        AppointmentStatus.ARRIVED
+    }
 
 
 def test_clinician_sees_only_their_own_list(client, gp):
