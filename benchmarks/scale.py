@@ -29,6 +29,7 @@ import time
 import uuid
 from contextlib import ExitStack
 from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
 
 from harness import benchmark_env, percentile, settle, steadfast
@@ -84,14 +85,16 @@ def build(practices: int, patients: int, appointments: int) -> dict:
     given = [fake.first_name() for _ in range(400)]
     family = [fake.last_name() for _ in range(800)]
     postcodes = [fake.postcode() for _ in range(2000)]
-    numbers = synthetic_nhs_numbers(start=0)
+    # The 999 test range holds about 909,000 valid numbers, fewer than the full size's patients:
+    # each practice's patients have distinct numbers, and numbers recur across practices.
+    numbers = list(islice(synthetic_nhs_numbers(start=0), -(-patients // practices)))
     today = timezone.localdate()
     now = timezone.now()
     columns = (
         "id, practice_id, nhs_number, title, given_name, family_name, date_of_birth, sex,"
         " address_line1, address_line2, town, postcode, phone, email, registration_status,"
         " registered_on, is_sensitive, uk_core, given_name_key, family_name_key, postcode_key,"
-        " recorded_at, updated_at"
+        " recorded_at, updated_at, registration_end_reason"
     )
     url = os.environ["DATABASE_URL"]
     started = time.monotonic()
@@ -107,7 +110,7 @@ def build(practices: int, patients: int, appointments: int) -> dict:
                     (
                         uuid.uuid4(),
                         made[i % practices].pk,
-                        next(numbers),
+                        numbers[i // practices],
                         "",
                         g,
                         f,
@@ -128,6 +131,7 @@ def build(practices: int, patients: int, appointments: int) -> dict:
                         postcode_key(pc),
                         now,
                         now,
+                        "",
                     )
                 )
         print(f"  {patients} patients in {time.monotonic() - started:.0f} s", flush=True)
@@ -142,9 +146,10 @@ def build(practices: int, patients: int, appointments: int) -> dict:
         conn.execute(
             """
             INSERT INTO appointments_slot (id, practice_id, clinician_id, start, "end", slot_type,
-                delivery_mode, reserved_for, status, embargoed_until, session_template_id)
+                delivery_mode, reserved_for, status, embargoed_until, session_template_id,
+                national_category)
             SELECT gen_random_uuid(), u.practice_id, u.id, t, t + interval '10 minutes',
-                'routine', 'face_to_face', '', 'free', NULL, NULL
+                'routine', 'face_to_face', '', 'free', NULL, NULL, %s
             FROM accounts_user u
             CROSS JOIN generate_series(%s::date, %s::date, interval '1 day') AS d
             CROSS JOIN generate_series(0, %s - 1) AS k
@@ -153,7 +158,7 @@ def build(practices: int, patients: int, appointments: int) -> dict:
             WHERE u.role = 'gp' AND u.username LIKE 'scale%%'
               AND extract(isodow FROM d) < 6
             """,
-            (first, last, SLOTS_A_DAY),
+            ("general_routine", first, last, SLOTS_A_DAY),
         )
         conn.execute(
             "CREATE TEMP TABLE numbered AS SELECT practice_id, id, row_number() OVER"
