@@ -148,15 +148,24 @@ def build(practices: int, patients: int, appointments: int) -> dict:
             INSERT INTO appointments_slot (id, practice_id, clinician_id, start, "end", slot_type,
                 delivery_mode, reserved_for, status, embargoed_until, session_template_id,
                 national_category)
-            SELECT gen_random_uuid(), u.practice_id, u.id, t, t + interval '10 minutes',
-                'routine', 'face_to_face', '', 'free', NULL, NULL, %s
-            FROM accounts_user u
-            CROSS JOIN generate_series(%s::date, %s::date, interval '1 day') AS d
-            CROSS JOIN generate_series(0, %s - 1) AS k
-            CROSS JOIN LATERAL (SELECT (d + time '08:00' + k * interval '10 minutes')
-                AT TIME ZONE 'Europe/London' AS t) AS at
-            WHERE u.role = 'gp' AND u.username LIKE 'scale%%'
-              AND extract(isodow FROM d) < 6
+            SELECT id, practice_id, clinician_id, t, t + interval '10 minutes',
+                'routine', 'face_to_face', '',
+                -- Nine in ten slots booked before now, a third of those from now on: decided
+                -- here, so the slots are never updated after (an update of millions of rows
+                -- took longer than the whole load at full size).
+                CASE WHEN abs(hashtext(id::text)) %% 30 < CASE WHEN t < now() THEN 27 ELSE 9 END
+                    THEN 'booked' ELSE 'free' END,
+                NULL, NULL, %s
+            FROM (
+                SELECT gen_random_uuid() AS id, u.practice_id, u.id AS clinician_id, t
+                FROM accounts_user u
+                CROSS JOIN generate_series(%s::date, %s::date, interval '1 day') AS d
+                CROSS JOIN generate_series(0, %s - 1) AS k
+                CROSS JOIN LATERAL (SELECT (d + time '08:00' + k * interval '10 minutes')
+                    AT TIME ZONE 'Europe/London' AS t) AS at
+                WHERE u.role = 'gp' AND u.username LIKE 'scale%%'
+                  AND extract(isodow FROM d) < 6
+            ) AS generated
             """,
             ("general_routine", first, last, SLOTS_A_DAY),
         )
@@ -166,18 +175,14 @@ def build(practices: int, patients: int, appointments: int) -> dict:
             " (PARTITION BY practice_id) AS size FROM patients_patient"
         )
         conn.execute("CREATE INDEX ON numbered (practice_id, n)")
-        # Nine in ten slots booked before today, a third of those from today on.
+        # An appointment in each slot booked above, for a patient of the slot's practice.
         conn.execute(
             """
             WITH chosen AS (
                 SELECT s.id AS slot_id, s.practice_id, s.start, s.clinician_id,
                     abs(hashtext(s.id::text)) AS h
                 FROM appointments_slot s JOIN accounts_user u ON u.id = s.clinician_id
-                WHERE u.username LIKE 'scale%'
-                  AND abs(hashtext(s.id::text)) % 30 < CASE WHEN s.start < now() THEN 27 ELSE 9 END
-            ), booked AS (
-                UPDATE appointments_slot s SET status = 'booked' FROM chosen c
-                WHERE s.id = c.slot_id RETURNING s.id
+                WHERE u.username LIKE 'scale%' AND s.status = 'booked'
             )
             INSERT INTO appointments_appointment (id, practice_id, slot_id, patient_id, status,
                 reason, booked_by_id, booked_at, recorded_at, status_changed_at, cancelled_by,
