@@ -18,6 +18,17 @@ def columns(model: type[Model], alias: str) -> str:
     return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
 
 
+def table(model: type[Model]) -> str:
+    """The model's table name, quoted for this database."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def db_value(model: type[Model], field_name: str, value):
+    """`value` as a parameter of hand-written SQL for `model`'s field (a UUID as SQLite keeps
+    it, a time as this database takes it)."""
+    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
+
+
 @cache
 def _reading(model: type[Model], vendor: str) -> tuple[int, list[str], list]:
     """(the primary key's place, the attribute names, per field its expression and the backend's

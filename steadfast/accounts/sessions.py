@@ -12,7 +12,6 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import connection
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -39,12 +38,12 @@ class SessionStore(DatabaseSessionStore):
         User, model = get_user_model(), self.model
         sql = (
             f"SELECT {joined_rows.columns(model, 's')}, {joined_rows.columns(User, 'u')},"
-            f" {joined_rows.columns(Practice, 'p')} FROM {model._meta.db_table} s"
-            f" LEFT JOIN {User._meta.db_table} u ON u.id = s.user_id"
-            f" LEFT JOIN {Practice._meta.db_table} p ON p.id = u.practice_id"
+            f" {joined_rows.columns(Practice, 'p')} FROM {joined_rows.table(model)} s"
+            f" LEFT JOIN {joined_rows.table(User)} u ON u.id = s.user_id"
+            f" LEFT JOIN {joined_rows.table(Practice)} p ON p.id = u.practice_id"
             " WHERE s.session_key = %s AND s.expire_date > %s"
         )
-        now = model._meta.get_field("expire_date").get_db_prep_value(timezone.now(), connection)
+        now = joined_rows.db_value(model, "expire_date", timezone.now())
         found = joined_rows.read_one(sql, [self.session_key, now], model, User, Practice)
         if found is None:
             self._session_key = None

@@ -5,9 +5,9 @@ Each query runs a fixed number of SQL statements whatever the size of the book.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -112,22 +112,26 @@ def day_book(
     return DayBook(day=day, columns=ordered, times=times)
 
 
+# A Slot field's value as a parameter of the hand-written reads below.
+_slot_value = partial(joined_rows.db_value, Slot)
+
+
 def book_cell(practice_id, slot_id) -> Slot:
     """One slot as a cell of the day view shows it: its clinician and live appointment (with
     its patient), in one query. Slot.DoesNotExist if it is not the practice's."""
-    User, quote, prep = get_user_model(), connection.ops.quote_name, _prep(Slot)
+    User = get_user_model()
     live = ", ".join(["%s"] * len(LIVE_STATUSES))
     sql = (
         f"SELECT {joined_rows.columns(Slot, 's')}, {joined_rows.columns(User, 'c')},"
         f" {joined_rows.columns(Appointment, 'a')}, {joined_rows.columns(Patient, 'p')}"
-        f" FROM {quote(Slot._meta.db_table)} s"
-        f" JOIN {quote(User._meta.db_table)} c ON c.id = s.clinician_id"
-        f" LEFT JOIN {quote(Appointment._meta.db_table)} a"
+        f" FROM {joined_rows.table(Slot)} s"
+        f" JOIN {joined_rows.table(User)} c ON c.id = s.clinician_id"
+        f" LEFT JOIN {joined_rows.table(Appointment)} a"
         f" ON a.slot_id = s.id AND a.status IN ({live})"
-        f" LEFT JOIN {quote(Patient._meta.db_table)} p ON p.id = a.patient_id"
+        f" LEFT JOIN {joined_rows.table(Patient)} p ON p.id = a.patient_id"
         " WHERE s.id = %s AND s.practice_id = %s"
     )
-    params = [*LIVE_STATUSES, prep("id", slot_id), prep("id", practice_id)]
+    params = [*LIVE_STATUSES, _slot_value("id", slot_id), _slot_value("id", practice_id)]
     found = joined_rows.read_one(sql, params, Slot, User, Appointment, Patient)
     if found is None:
         raise Slot.DoesNotExist
@@ -144,11 +148,11 @@ def nearest_free_slots(slot: Slot, limit: int = 6) -> list[Slot]:
     rush, most Book presses end here."""
     now = timezone.now()
     start, end = day_bounds(timezone.localtime(slot.start).date())
-    User, quote, prep = get_user_model(), connection.ops.quote_name, _prep(Slot)
+    User = get_user_model()
     sql = (
         f"SELECT {joined_rows.columns(Slot, 's')}, {joined_rows.columns(User, 'c')}"
-        f" FROM {quote(Slot._meta.db_table)} s"
-        f" JOIN {quote(User._meta.db_table)} c ON c.id = s.clinician_id"
+        f" FROM {joined_rows.table(Slot)} s"
+        f" JOIN {joined_rows.table(User)} c ON c.id = s.clinician_id"
         " WHERE s.practice_id = %s AND s.start >= %s AND s.start < %s AND s.id <> %s"
         # bookable(now): free, not over, released from any embargo
         ' AND s.status = %s AND s."end" > %s'
@@ -158,24 +162,24 @@ def nearest_free_slots(slot: Slot, limit: int = 6) -> list[Slot]:
         " CASE WHEN s.start >= %s THEN s.start END, s.start DESC, s.clinician_id"
         " LIMIT %s"
     )
-    at = prep("start", slot.start)
-    params = [prep("practice", slot.practice_id), prep("start", start), prep("start", end)]
-    params += [prep("id", slot.pk), SlotStatus.FREE, prep("end", now), prep("end", now)]
+    at = _slot_value("start", slot.start)
+    params = [
+        _slot_value("practice", slot.practice_id),
+        _slot_value("start", start),
+        _slot_value("start", end),
+    ]
+    params += [
+        _slot_value("id", slot.pk),
+        SlotStatus.FREE,
+        _slot_value("end", now),
+        _slot_value("end", now),
+    ]
     params += [at, at, limit]
     nearest = []
     for found, clinician in joined_rows.read_all(sql, params, Slot, User):
         found.clinician = clinician
         nearest.append(found)
     return sorted(nearest, key=lambda s: (s.start, s.clinician_id))
-
-
-def _prep(model):
-    """How a value of one of `model`'s fields goes into hand-written SQL on this database."""
-
-    def prep(field_name: str, value):
-        return model._meta.get_field(field_name).get_db_prep_value(value, connection)
-
-    return prep
 
 
 # What the arrivals list and a clinician's own list show of an appointment (_rows.jinja): the
@@ -274,17 +278,16 @@ def slot_and_patient(practice_id, slot_id, patient_id) -> tuple[Slot | None, Pat
     """The practice's slot (with its clinician) and patient, in one query, for the booking
     request; None for either that is not the practice's. Ids must be valid UUIDs."""
     User = get_user_model()
-    prep = _prep(Slot)
     slot_part, user_part = joined_rows.columns(Slot, "s"), joined_rows.columns(User, "c")
     patient_part = joined_rows.columns(Patient, "p")
     sql = (
         f"SELECT {slot_part}, {user_part}, {patient_part} FROM (SELECT 1) AS one"
-        f" LEFT JOIN {Slot._meta.db_table} s ON s.id = %s AND s.practice_id = %s"
-        f" LEFT JOIN {User._meta.db_table} c ON c.id = s.clinician_id"
-        f" LEFT JOIN {Patient._meta.db_table} p ON p.id = %s AND p.practice_id = %s"
+        f" LEFT JOIN {joined_rows.table(Slot)} s ON s.id = %s AND s.practice_id = %s"
+        f" LEFT JOIN {joined_rows.table(User)} c ON c.id = s.clinician_id"
+        f" LEFT JOIN {joined_rows.table(Patient)} p ON p.id = %s AND p.practice_id = %s"
     )
-    practice = prep("id", practice_id)
-    params = [prep("id", slot_id), practice, prep("id", patient_id), practice]
+    practice = _slot_value("id", practice_id)
+    params = [_slot_value("id", slot_id), practice, _slot_value("id", patient_id), practice]
     slot, clinician, patient = joined_rows.read_one(sql, params, Slot, User, Patient)
     if slot is not None:
         slot.clinician = clinician
