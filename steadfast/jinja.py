@@ -1,6 +1,7 @@
 """The Jinja2 environment shared by every page: NHS.UK macros, URLs and UK date formats."""
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -89,11 +90,17 @@ def id_url(name: str, pk: UUID) -> str:
     return f"{before}{pk}{after}"
 
 
+def id_url_maker(name: str) -> Callable[[UUID], str]:
+    """`id_url` for many ids of one URL name in one request: the script prefix read once."""
+    before, after = _id_url_pattern(name, get_script_prefix())
+    return lambda pk: f"{before}{pk}{after}"
+
+
 def display(obj: models.Model, field: str) -> str:
     """`obj.get_<field>_display()`, read from a dict made once per field: Django's rebuilds its
     lookup on every call, and a day view makes thousands of them."""
     value = getattr(obj, field)
-    return _choice_labels(type(obj), field).get(value, value)
+    return choice_labels(type(obj), field).get(value, value)
 
 
 def describe_slot(slot) -> str:
@@ -105,11 +112,15 @@ def describe_slot(slot) -> str:
 
 
 @lru_cache(maxsize=128)
-def _choice_labels(model: type[models.Model], field: str) -> dict:
+def choice_labels(model: type[models.Model], field: str) -> dict:
+    """The labels of a field's choices, by value."""
     return {k: str(v) for k, v in model._meta.get_field(field).flatchoices}
 
 
 def environment(**options: Any) -> Environment:
+    # Imported here: the cells are worked out with this module's formats.
+    from steadfast.appointments.cells import slot_cell_of
+
     options["undefined"] = ChainableUndefined
     options["extensions"] = [*options.get("extensions", []), "jinja2.ext.do"]
     env = Environment(**options)
@@ -118,6 +129,7 @@ def environment(**options: Any) -> Environment:
         id_url=id_url,
         display=display,
         describe_slot=describe_slot,
+        slot_cell_of=slot_cell_of,
         static=static,
         can=can,
         open_alert_count=open_alert_count,

@@ -38,4 +38,4 @@ def test_tomorrows_slot_is_booked_and_shown_on_tomorrows_book_at_awkward_times(
     services.book_appointment(slot.pk, patient, UserFactory(practice=slot.practice))
     book = day_book(slot.practice, tomorrow())
     assert slot.start.astimezone(LONDON).date() == tomorrow()
-    assert [s.pk for c in book.columns for s in c.slots if s.appointment] == [slot.pk]
+    assert [s.id for c in book.columns for s in c.slots if s.appointment_id] == [slot.pk]

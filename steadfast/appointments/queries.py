@@ -6,9 +6,18 @@ Each query runs a fixed number of SQL statements whatever the size of the book.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import NamedTuple
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    FilteredRelation,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from steadfast import joined_rows
@@ -34,10 +43,31 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     )
 
 
+class BookSlot(NamedTuple):
+    """A slot as the day view shows it, with its live appointment's id and status and its
+    patient's names (None when free): plain values, not model instances, for hundreds of
+    cells."""
+
+    id: UUID
+    clinician_id: int
+    start: datetime
+    over: bool  # it ended before the `now` of the read
+    status: str
+    slot_type: str
+    delivery_mode: str
+    reserved_for: str
+    embargoed_until: datetime | None
+    appointment_id: UUID | None
+    appointment_status: str | None
+    patient_title: str | None
+    patient_given_name: str | None
+    patient_family_name: str | None
+
+
 @dataclass
 class BookColumn:
     clinician: object
-    slots: list = field(default_factory=list)
+    slots: list[BookSlot] = field(default_factory=list)
 
 
 @dataclass
@@ -45,30 +75,12 @@ class DayBook:
     day: date
     columns: list[BookColumn]
     times: list[datetime]
+    now: datetime
 
     def grid(self) -> list[tuple[datetime, list]]:
         """Rows by start time, one cell per clinician (None where they have no slot then)."""
         by_clinician = [{s.start: s for s in col.slots} for col in self.columns]
         return [(t, [cells.get(t) for cells in by_clinician]) for t in self.times]
-
-
-def _live_appointments() -> QuerySet[Appointment]:
-    # Only what a cell of the book shows, and no ordering (a slot has one live appointment):
-    # a full day has hundreds, and at 8 a.m. every receptionist reloads it after each booking.
-    return (
-        Appointment.objects.filter(status__in=LIVE_STATUSES)
-        .select_related("patient")
-        .only(
-            "id",
-            "slot",
-            "status",
-            "patient",
-            "patient__title",
-            "patient__given_name",
-            "patient__family_name",
-        )
-        .order_by()
-    )
 
 
 def day_book(
@@ -77,23 +89,34 @@ def day_book(
     clinician_id: int | None = None,
     slot_type: str = "",
     clinicians: list | None = None,
+    now: datetime | None = None,
 ) -> DayBook:
-    """Every clinician's slots on `day` (or one clinician's, or one type's), with the live
-    appointment (and patient) in each. `clinicians`: those working that day, when the caller
-    has them already (`clinicians_working`), saves reading them again.
+    """Every clinician's slots on `day` (or one clinician's, or one type's) as they stand at
+    `now`, each with its live appointment and patient. `clinicians`: those working that day,
+    when the caller has them already (`clinicians_working`), saves reading them again.
 
-    Three queries, two with `clinicians`. The appointments are read by the slots' own filter
-    (a subquery), not by a list of the day's slot ids, and attached by slot: no prefetch
-    machinery for hundreds of rows, and no slot <-> appointment reference cycle left for the
-    garbage collector."""
+    One query with `clinicians` (two without): the slots outer-joined to their live appointment
+    (a slot has at most one) and its patient, read as plain rows (BookSlot) with only the
+    columns a cell shows; whether a slot is over is worked out by the database, so its end
+    need not be read."""
+    now = now or timezone.now()
     start, end = day_bounds(day)
     chosen = Slot.objects.filter(practice=practice, start__gte=start, start__lt=end)
     if clinician_id:
         chosen = chosen.filter(clinician_id=clinician_id)
     if slot_type:
         chosen = chosen.filter(slot_type=slot_type)
-    slots = list(chosen.order_by("start"))
-    live = {a.slot_id: a for a in _live_appointments().filter(slot__in=chosen.values("pk"))}
+    rows = (
+        chosen.annotate(
+            live=FilteredRelation(
+                "appointments", condition=Q(appointments__status__in=LIVE_STATUSES)
+            ),
+            over=ExpressionWrapper(Q(end__lt=now), output_field=BooleanField()),
+        )
+        .order_by("start")
+        .values_list(*_BOOK_COLUMNS)
+    )
+    slots = [BookSlot._make(row) for row in rows]
     # Clinicians are read apart, not joined: a day has a few clinicians but hundreds of slots.
     # Any not among `clinicians` (given slots since the caller read them) are read here.
     by_id = {c.pk: c for c in clinicians or []}
@@ -101,15 +124,55 @@ def day_book(
         by_id.update((c.pk, c) for c in get_user_model().objects.filter(pk__in=missing))
     columns: dict[int, BookColumn] = {}
     for slot in slots:
-        slot.clinician = by_id[slot.clinician_id]
-        slot.appointment = live.get(slot.pk)
         if column := columns.get(slot.clinician_id):
             column.slots.append(slot)
         else:
-            columns[slot.clinician_id] = BookColumn(slot.clinician, [slot])
+            columns[slot.clinician_id] = BookColumn(by_id[slot.clinician_id], [slot])
     ordered = sorted(columns.values(), key=lambda c: (c.clinician.role, c.clinician.last_name))
     times = sorted({s.start for s in slots})
-    return DayBook(day=day, columns=ordered, times=times)
+    return DayBook(day=day, columns=ordered, times=times, now=now)
+
+
+# BookSlot's fields as day_book reads them.
+_BOOK_COLUMNS = (
+    "id",
+    "clinician_id",
+    "start",
+    "over",
+    "status",
+    "slot_type",
+    "delivery_mode",
+    "reserved_for",
+    "embargoed_until",
+    "live__id",
+    "live__status",
+    "live__patient__title",
+    "live__patient__given_name",
+    "live__patient__family_name",
+)
+
+
+def book_slot(slot: Slot, now: datetime) -> BookSlot:
+    """A Slot (with its `appointment` and that appointment's patient, as `book_cell` gives it)
+    as day_book reads it: the cell the Book answer draws in place of the pressed one."""
+    appointment = slot.appointment
+    patient = appointment.patient if appointment else None
+    return BookSlot(
+        slot.pk,
+        slot.clinician_id,
+        slot.start,
+        slot.end < now,
+        slot.status,
+        slot.slot_type,
+        slot.delivery_mode,
+        slot.reserved_for,
+        slot.embargoed_until,
+        appointment.pk if appointment else None,
+        appointment.status if appointment else None,
+        patient.title if patient else None,
+        patient.given_name if patient else None,
+        patient.family_name if patient else None,
+    )
 
 
 # A Slot field's value as a parameter of the hand-written reads below.

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from steadfast.accounts.access import can, requires
 from steadfast.appointments import printing, queries, services
+from steadfast.appointments.cells import day_rows
 from steadfast.appointments.forms import (
     ArrivalsFilterForm,
     BookForm,
@@ -72,7 +73,7 @@ def day(request):
             "page_title": f"Appointment book, {uk_date(day)}",
             "nav_current": "book",
             "book": book,
-            "now": timezone.now(),
+            "rows": day_rows(book),
             "booking_for": booking_for,
             "filters": filters,
             "previous_day": day - timedelta(days=1),

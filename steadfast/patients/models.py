@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django_scopes import ScopedManager
 
-from steadfast.patients.names import name_key, postcode_key
+from steadfast.patients.names import listing_name, name_key, postcode_key
 from steadfast.patients.ukcore import details
 
 
@@ -116,8 +116,7 @@ class Patient(models.Model):
     @property
     def listing_name(self) -> str:
         """`SMITH, John (Mr)`: the order clinical systems list patients in."""
-        title = f" ({self.title})" if self.title else ""
-        return f"{self.family_name.upper()}, {self.given_name}{title}"
+        return listing_name(self.family_name, self.given_name, self.title)
 
     def age_on(self, day) -> int:
         dob = self.date_of_birth

@@ -18,6 +18,12 @@ def name_key(value: str) -> str:
     return "".join(c for c in decomposed if c.isalpha() and c.isascii()).casefold()
 
 
+def listing_name(family_name: str, given_name: str, title: str = "") -> str:
+    """`SMITH, John (Mr)`: the order clinical systems list patients in."""
+    shown_title = f" ({title})" if title else ""
+    return f"{family_name.upper()}, {given_name}{shown_title}"
+
+
 def postcode_key(value: str) -> str:
     return re.sub(r"\s+", "", value or "").upper()
 

@@ -69,7 +69,7 @@ def queries_for(client, url: str, **params) -> int:
 @pytest.mark.parametrize(
     ("view", "limit"),
     [
-        ("appointments:day", 9),
+        ("appointments:day", 8),
         ("appointments:arrivals", 8),
         ("appointments:my_list", 10),
     ],
