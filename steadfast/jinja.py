@@ -105,10 +105,17 @@ def display(obj: models.Model, field: str) -> str:
 
 def describe_slot(slot) -> str:
     """What a slot is, for labels and lists: `Dr A Okafor, 09:00, Routine, Face to face`."""
-    return (
-        f"{slot.clinician.display_name}, {uk_time(slot.start)}, {display(slot, 'slot_type')},"
-        f" {display(slot, 'delivery_mode')}"
+    return slot_description(
+        slot.clinician.display_name,
+        uk_time(slot.start),
+        display(slot, "slot_type"),
+        display(slot, "delivery_mode"),
     )
+
+
+def slot_description(clinician: str, start: str, slot_type: str, delivery_mode: str) -> str:
+    """`describe_slot` from its parts, already formatted (the day view makes them once a page)."""
+    return f"{clinician}, {start}, {slot_type}, {delivery_mode}"
 
 
 @lru_cache(maxsize=128)

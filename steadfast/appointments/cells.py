@@ -12,7 +12,7 @@ from uuid import UUID
 
 from steadfast.appointments.models import Appointment, Slot, SlotStatus
 from steadfast.appointments.queries import BookSlot, DayBook, book_slot
-from steadfast.jinja import choice_labels, id_url_maker, uk_time
+from steadfast.jinja import choice_labels, id_url_maker, slot_description, uk_time
 from steadfast.patients.names import listing_name
 
 MODE_ICONS = {"telephone": "☎", "video": "▶", "home_visit": "⌂", "face_to_face": ""}
@@ -100,10 +100,11 @@ class CellMaker:
     def description(self, slot: BookSlot) -> str:
         """What the slot is, as `describe_slot` says it: `Dr A Okafor, 09:00, Routine, Face to
         face`."""
-        return (
-            f"{self.names[slot.clinician_id]}, {self.time(slot.start)},"
-            f" {self.type_labels.get(slot.slot_type, slot.slot_type)},"
-            f" {self.mode_labels.get(slot.delivery_mode, slot.delivery_mode)}"
+        return slot_description(
+            self.names[slot.clinician_id],
+            self.time(slot.start),
+            self.type_labels.get(slot.slot_type, slot.slot_type),
+            self.mode_labels.get(slot.delivery_mode, slot.delivery_mode),
         )
 
 
