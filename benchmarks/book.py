@@ -166,8 +166,8 @@ async def page_run(base, keys, patients, names, day, slots) -> tuple[Tally, floa
 def probe(
     practice, slots: dict[str, list[str]], profile: bool = False
 ) -> dict[str, tuple[float, int]]:
-    """(median CPU ms, queries) of one won booking in this process, per path (and of one lost
-    race on the page path); with `profile`,
+    """(median CPU ms, queries, PostgreSQL's CPU ms) of one won booking in this process, per path
+    (and of one lost race on the page path); with `profile`,
     also the last booking's SQL and where the measured bookings' time went (cProfile)."""
     import cProfile
     import pstats
@@ -220,6 +220,8 @@ def probe(
         profiler = cProfile.Profile()
         for n, slot_id in enumerate(slots[slots_of]):
             measured = n >= PROBE_WARMUP
+            if n == PROBE_WARMUP:
+                server_before = backend_cpu(connection)
             with CaptureQueriesContext(connection) as captured:
                 before = time.process_time()
                 if profile and measured:
@@ -232,7 +234,8 @@ def probe(
             if measured:
                 cpu.append(spent * 1000)
                 queries.append(len(captured))
-        results[path] = (statistics.median(cpu), max(queries))
+        server_cpu = (backend_cpu(connection) - server_before) / len(cpu)
+        results[path] = (statistics.median(cpu), max(queries), server_cpu)
         if profile:
             print(f"  {path}: the last booking's SQL")
             for q in captured.captured_queries:
@@ -240,6 +243,16 @@ def probe(
             order = os.environ.get("PROFILE_SORT", "cumulative")  # or tottime
             pstats.Stats(profiler).sort_stats(order).print_stats(45)
     return results
+
+
+def backend_cpu(connection) -> float:
+    """CPU ms PostgreSQL's backend for this connection has used so far (Linux /proc; it runs on
+    this machine): what a request costs the database, beside its queries and our own CPU."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def audit_gaps(practice) -> tuple[int, int, int]:
@@ -354,8 +367,12 @@ def main() -> None:
         costs = probe(
             practice, {"page": probe_slots[:half], "fhir": probe_slots[half:]}, args.profile
         )
-        for path, (cpu, queries) in costs.items():
-            print(f"  in-process {path}: cpu {cpu:.1f} ms, {queries} queries", flush=True)
+        for path, (cpu, queries, server_cpu) in costs.items():
+            print(
+                f"  in-process {path}: cpu {cpu:.1f} ms, {queries} queries,"
+                f" PostgreSQL cpu {server_cpu:.1f} ms",
+                flush=True,
+            )
         booked, audited, double = audit_gaps(practice)
         print(f"  {booked} appointments, {audited} with their audit entry", flush=True)
         if audited != booked:
@@ -365,8 +382,8 @@ def main() -> None:
 
     p99 = max(percentile(fhir_tally.latencies_ms, 99), percentile(page_tally.latencies_ms, 99))
     won = [cost for path, cost in costs.items() if path != LOST]
-    cpu_ms = max(c for c, _ in won)
-    queries = max(q for _, q in won)
+    cpu_ms = max(c for c, _, _ in won)
+    queries = max(q for _, q, _ in won)
     print(
         f"book: fhir_rate={fhir_rate:.0f}/s page_rate={page_rate:.0f}/s p99_ms={p99:.0f}"
         f" double={double} cpu_ms={cpu_ms:.1f} queries={queries}"

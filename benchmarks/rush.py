@@ -31,6 +31,8 @@ what the clients were told and what the database holds. sql_rate times the trans
 `book_appointment` makes (claim the slot with a conditional UPDATE, insert the appointment,
 append its entry to the audit chain, insert the appointment event, commit) from as many
 connections as the server has threads, over 4,000 other free slots. ratio is rate / sql_rate.
+Before the last line: the CPU the rush cost the server, PostgreSQL and these clients (Linux
+/proc), and a timeline by quarter-second (answers, wins, median latency): where the time went.
 """
 
 import argparse
@@ -276,12 +278,13 @@ def count_bookings(practice: RushPractice) -> tuple[int, int]:
 def start_server(workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
     """`steadfast serve` on a free port of 127.0.0.1; its own messages go to `log`."""
     port = free_port()
+    argv = [
+        *(str(BIN / "steadfast"), "serve", "--bind", f"127.0.0.1:{port}", "--quiet"),
+        *("--workers", str(workers), "--threads", str(threads)),
+    ]
     with log.open("w") as log_file:
         proc = subprocess.Popen(
-            [
-                *(str(BIN / "steadfast"), "serve", "--bind", f"127.0.0.1:{port}", "--quiet"),
-                *("--workers", str(workers), "--threads", str(threads)),
-            ],
+            argv,
             stdout=subprocess.DEVNULL,
             stderr=log_file,
         )
@@ -406,13 +409,55 @@ async def rush(
         await asyncio.wait_for(ready.acquire(), timeout=RUSH_TIMEOUT)
     print(f"  {len(clients)} receptionists have the book open; go", flush=True)
     tally.pages.clear()
+    cpu_before = cpu_by_process()
     started = time.monotonic()
     start.set()
     await asyncio.wait_for(asyncio.gather(*clients), timeout=RUSH_TIMEOUT + 60)
+    spent = cpu_split(cpu_before, cpu_by_process(), proc.pid)
+    print("  CPU during the rush: " + ", ".join(f"{k} {v:.2f} s" for k, v in spent.items()))
     pages = ", ".join(f"{n} {kind}s" for kind, n in tally.pages.items())
     lost = sum(1 for *_, won in tally.posts if not won)
     print(f"  over in {time.monotonic() - started:.1f} s: {pages}; {lost} races lost", flush=True)
     return tally
+
+
+def cpu_by_process() -> dict[int, tuple[str, int, float]]:
+    """Each process on the machine (Linux /proc): (name, parent pid, CPU seconds used so far)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process has gone
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        found[int(stat.parent.name)] = (
+            name,
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / ticks,
+        )
+    return found
+
+
+def cpu_split(before: dict, after: dict, server_pid: int) -> dict[str, float]:
+    """CPU seconds used between two `cpu_by_process` snapshots, by who used them: the server
+    (steadfast serve and its workers), PostgreSQL, these clients, and the rest of the machine."""
+    server = {server_pid}
+    while grown := {p for p, (_, parent, _) in after.items() if parent in server} - server:
+        server |= grown
+    spent: dict[str, float] = {}
+    for pid, (name, parent, used) in after.items():
+        if pid in server:
+            who = "steadfast serve"
+        elif pid == os.getpid():
+            who = "rush clients"
+        elif name.startswith("postgres"):
+            who = "postgres"
+        else:
+            who = "the rest"
+        spent[who] = spent.get(who, 0.0) + used - before.get(pid, (name, parent, 0.0))[2]
+    return spent
 
 
 # --- the reference: the same transaction in SQL ------------------------------------------------
@@ -517,6 +562,19 @@ def sql_reference(practice: RushPractice, connections: int) -> float:
 # --- the run -----------------------------------------------------------------------------------
 
 
+def print_timeline(tally: Tally, first_post: float, step: float = 0.25) -> None:
+    """Posts answered, races won and their median latency in each quarter-second of the rush:
+    where the time goes, the opening scramble or the hunt for the last free slots."""
+    buckets: dict[int, list[tuple[float, bool]]] = {}
+    for sent, answered, won in tally.posts:
+        buckets.setdefault(int((answered - first_post) / step), []).append((answered - sent, won))
+    for b in sorted(buckets):
+        got = buckets[b]
+        wins = sum(1 for _, won in got if won)
+        p50 = percentile([latency * 1000 for latency, _ in got], 50)
+        print(f"  {b * step:5.2f} s: {len(got):3d} answered, {wins:3d} won, p50 {p50:4.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="The 8 a.m. rush: booking over HTTP vs SQL.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
@@ -564,6 +622,7 @@ def main() -> None:
     first_post = min((sent for sent, _, _ in tally.posts), default=0.0)
     rate = len(wins) / (wins[-1] - first_post) if wins else 0.0
     latencies = [(answered - sent) * 1000 for sent, answered, _ in tally.posts]
+    print_timeline(tally, first_post)
     errors = tally.errors + abs(booked - len(wins))
     if booked != len(wins):
         print(f"  the clients were told of {len(wins)} bookings; the database holds {booked}")

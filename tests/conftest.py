@@ -11,7 +11,6 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import dj_database_url
 import pytest
 import time_machine
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.db import connection, connections
 from django_scopes import scopes_disabled
 
 from steadfast.audit.append_only import drop_sqlite_triggers
+from steadfast.settings import database_settings
 from steadfast.testing.postgres import PostgresUnavailable, ThrowawayPostgres
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -59,7 +59,10 @@ def pytest_configure(config):
         config.steadfast_pg_error = str(exc)
         return
     config.steadfast_pg = pg
-    settings.DATABASES["default"] = dj_database_url.parse(pg.url)
+    # As the server connects (server-side binding, prepared statements), but a connection
+    # a test: threads that open their own must not outlive it.
+    db = database_settings(pg.url) | {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False}
+    settings.DATABASES["default"] = db
     # pytest-django has set Django up on SQLite already: forget that connection.
     connections.__dict__.pop("settings", None)
     connections.close_all()

@@ -135,7 +135,7 @@ def _slot_and_chosen(request, slot_id, form) -> tuple:
     if not form.is_valid():
         return _slot_or_404(request, slot_id), None
     slot, patient = queries.slot_and_patient(
-        request.user.practice_id, slot_id, form.cleaned_data["patient"]
+        request.user.practice_id, slot_id, form.cleaned_data["patient"], cell=True
     )
     if slot is None or patient is None:
         raise Http404
@@ -154,9 +154,11 @@ def _book_in_place(request, slot_id, form):
         booked, refused = None, ""
     else:
         booked, refused = _book_patient(request, slot, patient, form)
-    if booked:  # the cell is known without asking the database again
+    # The cell is known without asking the database again when this booking took the slot,
+    # or when the slot was read taken (the booking is refused on that read, as it was read).
+    if booked:
         slot.status, slot.appointment = SlotStatus.BOOKED, booked
-    else:
+    elif patient is None or slot.status == SlotStatus.FREE:
         slot = queries.book_cell(request.user.practice_id, slot.pk)
     asking = bool(type_warning and not booked and not refused)
     return render(
