@@ -9,7 +9,8 @@ server. Patients go in with COPY; slots and appointments are generated inside Po
 the load skips per-row triggers (the history feed's capture, foreign-key checks), so it needs a
 superuser (the throwaway server's user is one).
 Default is the issue's full size (1,000,000 patients, 100 practices, 20,000,000 appointments),
-which takes long; smaller sizes are for a quick look.
+which takes long; smaller sizes are for a quick look. `--measure-only` measures again, without
+loading, a DATABASE_URL it loaded earlier the same day (give the same sizes).
 
 Then, in this process through the full Django stack (test client, every middleware), ROUNDS
 requests each, spread at random over practices, days and patients:
@@ -137,11 +138,7 @@ def build(practices: int, patients: int, appointments: int) -> dict:
         print(f"  {patients} patients in {time.monotonic() - started:.0f} s", flush=True)
 
         # Weekdays back from a few weeks ahead, enough that the booked share makes the total.
-        per_practice_day = CLINICIANS * SLOTS_A_DAY
-        days = max(20, -(-appointments // (practices * per_practice_day * 9 // 10)))
-        weeks = -(-days // 5)
-        last = today + timedelta(days=21)
-        first = last - timedelta(weeks=weeks)
+        first, last = loaded_days(practices, appointments, today)
         started = time.monotonic()
         conn.execute(
             """
@@ -199,9 +196,34 @@ def build(practices: int, patients: int, appointments: int) -> dict:
         (count,) = conn.execute("SELECT count(*) FROM appointments_appointment").fetchone()
         conn.commit()
         print(
-            f"  {count} appointments over {days} weekdays in {time.monotonic() - started:.0f} s",
+            f"  {count} appointments, {first} to {last}, in {time.monotonic() - started:.0f} s",
             flush=True,
         )
+    return {"practices": made, "first": first, "last": last, "appointments": count}
+
+
+def loaded_days(practices: int, appointments: int, today: date) -> tuple[date, date]:
+    """The first and last day of slots a load of this size made (or makes) `today`."""
+    per_practice_day = CLINICIANS * SLOTS_A_DAY
+    days = max(20, -(-appointments // (practices * per_practice_day * 9 // 10)))
+    last = today + timedelta(days=21)
+    return last - timedelta(weeks=-(-days // 5)), last
+
+
+def loaded_before(practices: int, appointments: int) -> dict:
+    """What `build` returned, for a database it loaded earlier today (--measure-only)."""
+    import psycopg
+    from django.utils import timezone
+
+    from steadfast.practices.models import Practice
+
+    codes = [f"Y{90000 + n:05d}" for n in range(practices)]
+    made = sorted(Practice.objects.filter(ods_code__in=codes), key=lambda p: p.ods_code)
+    if len(made) != practices:
+        raise SystemExit(f"--measure-only: {len(made)} of {practices} practices are loaded")
+    first, last = loaded_days(practices, appointments, timezone.localdate())
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM appointments_appointment").fetchone()
     return {"practices": made, "first": first, "last": last, "appointments": count}
 
 
@@ -260,6 +282,11 @@ def main() -> None:
     parser.add_argument("--practices", type=int, default=100)
     parser.add_argument("--patients", type=int, default=1_000_000)
     parser.add_argument("--appointments", type=int, default=20_000_000)
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure again a DATABASE_URL this benchmark loaded earlier today, with these sizes",
+    )
     args = parser.parse_args()
 
     with ExitStack() as stack:
@@ -277,8 +304,11 @@ def main() -> None:
         from django.conf import settings
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        built = build(args.practices, args.patients, args.appointments)
-        settle(env)
+        if args.measure_only:
+            built = loaded_before(args.practices, args.appointments)
+        else:
+            built = build(args.practices, args.patients, args.appointments)
+            settle(env)
         print(f"scale: measuring, {ROUNDS} of each; load {os.getloadavg()[0]:.1f}", flush=True)
         timings = measure(built["practices"], built["first"], built["last"])
 
