@@ -297,7 +297,10 @@ def main() -> None:
             f" {args.appointments} appointments",
             flush=True,
         )
-        steadfast(env, "migrate", "-v0")
+        if not args.measure_only:
+            # Not again on a loaded database: migrate reinstalls the history feed's capture,
+            # which would log every row the load put in without it (tens of millions).
+            steadfast(env, "migrate", "-v0")
         import django
 
         django.setup()
