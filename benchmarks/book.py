@@ -41,7 +41,7 @@ sys.path.append(str(Path(__file__).resolve().parent))
 
 CLIENTS = 8
 SECONDS = 30
-SLOTS_PER_PATH = 7200  # more than 8 clients can book in 30 s at 240/s
+SLOTS_PER_PATH = 12000  # more than 8 clients can book in 30 s at 400/s
 PROBE_BOOKINGS = 40
 PROBE_WARMUP = 5
 FHIR_JSON = "application/fhir+json"
