@@ -10,7 +10,7 @@ the load skips per-row triggers (the history feed's capture, foreign-key checks)
 superuser (the throwaway server's user is one).
 Default is the issue's full size (1,000,000 patients, 100 practices, 20,000,000 appointments),
 which takes long; smaller sizes are for a quick look. `--measure-only` measures again, without
-loading, a DATABASE_URL it loaded earlier the same day (give the same sizes).
+loading, a DATABASE_URL it loaded before (give the same --practices).
 
 Then, in this process through the full Django stack (test client, every middleware), ROUNDS
 requests each, spread at random over practices, days and patients:
@@ -210,8 +210,8 @@ def loaded_days(practices: int, appointments: int, today: date) -> tuple[date, d
     return last - timedelta(weeks=-(-days // 5)), last
 
 
-def loaded_before(practices: int, appointments: int) -> dict:
-    """What `build` returned, for a database it loaded earlier today (--measure-only)."""
+def loaded_before(practices: int) -> dict:
+    """What `build` returned, for a database it loaded before (--measure-only)."""
     import psycopg
     from django.utils import timezone
 
@@ -221,9 +221,14 @@ def loaded_before(practices: int, appointments: int) -> dict:
     made = sorted(Practice.objects.filter(ods_code__in=codes), key=lambda p: p.ods_code)
     if len(made) != practices:
         raise SystemExit(f"--measure-only: {len(made)} of {practices} practices are loaded")
-    first, last = loaded_days(practices, appointments, timezone.localdate())
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         (count,) = conn.execute("SELECT count(*) FROM appointments_appointment").fetchone()
+        # The days loaded, from the first practice's slots (every practice has the same days).
+        first, last = conn.execute(
+            "SELECT min(start), max(start) FROM appointments_slot WHERE practice_id = %s",
+            (made[0].pk,),
+        ).fetchone()
+    first, last = timezone.localtime(first).date(), timezone.localtime(last).date()
     return {"practices": made, "first": first, "last": last, "appointments": count}
 
 
@@ -285,7 +290,7 @@ def main() -> None:
     parser.add_argument(
         "--measure-only",
         action="store_true",
-        help="measure again a DATABASE_URL this benchmark loaded earlier today, with these sizes",
+        help="measure again a DATABASE_URL this benchmark loaded before (the same --practices)",
     )
     args = parser.parse_args()
 
@@ -308,7 +313,7 @@ def main() -> None:
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         if args.measure_only:
-            built = loaded_before(args.practices, args.appointments)
+            built = loaded_before(args.practices)
         else:
             built = build(args.practices, args.patients, args.appointments)
             settle(env)
