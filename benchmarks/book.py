@@ -31,7 +31,7 @@ from pathlib import Path
 
 import aiohttp
 import rush
-from harness import benchmark_env, percentile, steadfast, stop_server
+from harness import benchmark_env, percentile, process_stat, steadfast, stop_server
 from markupsafe import escape
 from yarl import URL
 
@@ -246,13 +246,12 @@ def probe(
 
 
 def backend_cpu(connection) -> float:
-    """CPU ms PostgreSQL's backend for this connection has used so far (Linux /proc; it runs on
-    this machine): what a request costs the database, beside its queries and our own CPU."""
+    """CPU ms PostgreSQL's backend for this connection has used so far (it runs on this
+    machine): what a request costs the database, beside its queries and our own CPU."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return process_stat(pid)[2] * 1000
 
 
 def audit_gaps(practice) -> tuple[int, int, int]:

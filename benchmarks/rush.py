@@ -53,7 +53,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from harness import free_port, percentile, stop_server
+from harness import free_port, percentile, process_stat, stop_server
 from markupsafe import escape
 from yarl import URL
 
@@ -422,21 +422,14 @@ async def rush(
 
 
 def cpu_by_process() -> dict[int, tuple[str, int, float]]:
-    """Each process on the machine (Linux /proc): (name, parent pid, CPU seconds used so far)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    """Each process on the machine: (name, parent pid, CPU seconds used so far)."""
     found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # the process has gone
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        found[int(stat.parent.name)] = (
-            name,
-            int(fields[1]),
-            (int(fields[11]) + int(fields[12])) / ticks,
-        )
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = process_stat(int(entry.name))
+            except OSError:
+                continue  # the process has gone
     return found
 
 

@@ -138,7 +138,11 @@ def build(practices: int, patients: int, appointments: int) -> dict:
         print(f"  {patients} patients in {time.monotonic() - started:.0f} s", flush=True)
 
         # Weekdays back from a few weeks ahead, enough that the booked share makes the total.
-        first, last = loaded_days(practices, appointments, today)
+        per_practice_day = CLINICIANS * SLOTS_A_DAY
+        days = max(20, -(-appointments // (practices * per_practice_day * 9 // 10)))
+        weeks = -(-days // 5)
+        last = today + timedelta(days=21)
+        first = last - timedelta(weeks=weeks)
         started = time.monotonic()
         conn.execute(
             """
@@ -199,15 +203,13 @@ def build(practices: int, patients: int, appointments: int) -> dict:
             f"  {count} appointments, {first} to {last}, in {time.monotonic() - started:.0f} s",
             flush=True,
         )
-    return {"practices": made, "first": first, "last": last, "appointments": count}
-
-
-def loaded_days(practices: int, appointments: int, today: date) -> tuple[date, date]:
-    """The first and last day of slots a load of this size made (or makes) `today`."""
-    per_practice_day = CLINICIANS * SLOTS_A_DAY
-    days = max(20, -(-appointments // (practices * per_practice_day * 9 // 10)))
-    last = today + timedelta(days=21)
-    return last - timedelta(weeks=-(-days // 5)), last
+    return {
+        "practices": made,
+        "first": first,
+        "last": last,
+        "patients": patients,
+        "appointments": count,
+    }
 
 
 def loaded_before(practices: int) -> dict:
@@ -223,13 +225,20 @@ def loaded_before(practices: int) -> dict:
         raise SystemExit(f"--measure-only: {len(made)} of {practices} practices are loaded")
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         (count,) = conn.execute("SELECT count(*) FROM appointments_appointment").fetchone()
+        (patients,) = conn.execute("SELECT count(*) FROM patients_patient").fetchone()
         # The days loaded, from the first practice's slots (every practice has the same days).
         first, last = conn.execute(
             "SELECT min(start), max(start) FROM appointments_slot WHERE practice_id = %s",
             (made[0].pk,),
         ).fetchone()
     first, last = timezone.localtime(first).date(), timezone.localtime(last).date()
-    return {"practices": made, "first": first, "last": last, "appointments": count}
+    return {
+        "practices": made,
+        "first": first,
+        "last": last,
+        "patients": patients,
+        "appointments": count,
+    }
 
 
 def measure(made: list, first: date, last: date) -> dict[str, list[float]]:
@@ -297,12 +306,12 @@ def main() -> None:
     with ExitStack() as stack:
         env = benchmark_env(stack)
         os.environ.update(env)
-        print(
-            f"scale: loading {args.patients} patients, {args.practices} practices, about"
-            f" {args.appointments} appointments",
-            flush=True,
-        )
         if not args.measure_only:
+            print(
+                f"scale: loading {args.patients} patients, {args.practices} practices, about"
+                f" {args.appointments} appointments",
+                flush=True,
+            )
             # Not again on a loaded database: migrate reinstalls the history feed's capture,
             # which would log every row the load put in without it (tens of millions).
             steadfast(env, "migrate", "-v0")
@@ -323,7 +332,7 @@ def main() -> None:
     p95 = {kind: percentile(values, 95) for kind, values in timings.items()}
     print("  p50 " + " ".join(f"{k}={percentile(v, 50):.0f}ms" for k, v in timings.items()))
     print(
-        f"scale: patients={args.patients} appointments={built['appointments']}"
+        f"scale: patients={built['patients']} appointments={built['appointments']}"
         f" day_p95_ms={p95['day']:.0f} search_p95_ms={p95['search']:.0f}"
         f" slots_p95_ms={p95['slots']:.0f} summary_p95_ms={p95['summary']:.0f}"
     )

@@ -59,8 +59,8 @@ def pytest_configure(config):
         config.steadfast_pg_error = str(exc)
         return
     config.steadfast_pg = pg
-    # As the server connects (server-side binding, prepared statements), but a connection
-    # a test: threads that open their own must not outlive it.
+    # Connected as the server connects (server-side binding, prepared statements), but not
+    # kept after a request: a test's threads open connections of their own that must close.
     db = database_settings(pg.url) | {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False}
     settings.DATABASES["default"] = db
     # pytest-django has set Django up on SQLite already: forget that connection.

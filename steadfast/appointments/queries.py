@@ -183,25 +183,9 @@ _slot_value = partial(joined_rows.db_value, Slot)
 def book_cell(practice_id, slot_id) -> Slot:
     """One slot as a cell of the day view shows it: its clinician and live appointment (with
     its patient), in one query. Slot.DoesNotExist if it is not the practice's."""
-    User = get_user_model()
-    live = ", ".join(["%s"] * len(LIVE_STATUSES))
-    sql = (
-        f"SELECT {joined_rows.columns(Slot, 's')}, {joined_rows.columns(User, 'c')},"
-        f" {joined_rows.columns(Appointment, 'a')}, {joined_rows.columns(Patient, 'p')}"
-        f" FROM {joined_rows.table(Slot)} s"
-        f" JOIN {joined_rows.table(User)} c ON c.id = s.clinician_id"
-        f" LEFT JOIN {joined_rows.table(Appointment)} a"
-        f" ON a.slot_id = s.id AND a.status IN ({live})"
-        f" LEFT JOIN {joined_rows.table(Patient)} p ON p.id = a.patient_id"
-        " WHERE s.id = %s AND s.practice_id = %s"
-    )
-    params = [*LIVE_STATUSES, _slot_value("id", slot_id), _slot_value("id", practice_id)]
-    found = joined_rows.read_one(sql, params, Slot, User, Appointment, Patient)
-    if found is None:
+    slot, _ = _read_slot(practice_id, slot_id, cell=True)
+    if slot is None:
         raise Slot.DoesNotExist
-    slot, slot.clinician, slot.appointment, patient = found
-    if slot.appointment is not None:
-        slot.appointment.slot, slot.appointment.patient = slot, patient
     return slot
 
 
@@ -347,28 +331,39 @@ def slot_and_patient(
     With `cell`, the slot also carries its live appointment (with its patient) as `book_cell`
     gives it: a Book button pressed on a slot already taken (most presses in the 8 a.m. rush)
     is answered with the cell as read, without reading the slot again."""
+    return _read_slot(practice_id, slot_id, patient_id, cell=cell)
+
+
+def _read_slot(
+    practice_id, slot_id, patient_id=None, *, cell: bool
+) -> tuple[Slot | None, Patient | None]:
+    """`slot_and_patient` and `book_cell`: one hand-written query, its text made once."""
     params = [_slot_value("id", slot_id), _slot_value("id", practice_id)]
     params += [*LIVE_STATUSES] if cell else []
-    params += [_slot_value("id", patient_id), _slot_value("id", practice_id)]
-    sql, models = _slot_and_patient_sql(connection.vendor, cell)
-    slot, clinician, *held, patient = joined_rows.read_one(sql, params, *models)
+    if patient_id is not None:
+        params += [_slot_value("id", patient_id), _slot_value("id", practice_id)]
+    sql, models = _read_slot_sql(connection.vendor, cell, patient_id is not None)
+    slot, clinician, *rest = joined_rows.read_one(sql, params, *models)
+    appointment, holder = rest[:2] if cell else (None, None)
+    patient = rest[-1] if patient_id is not None else None
     if slot is not None:
         slot.clinician = clinician
-    if slot is not None and cell:
-        slot.appointment, held_by = held
-        if slot.appointment is not None:
-            slot.appointment.slot, slot.appointment.patient = slot, held_by
+        if cell:
+            slot.appointment = appointment
+            if appointment is not None:
+                appointment.slot, appointment.patient = slot, holder
     return slot, patient
 
 
 @cache
-def _slot_and_patient_sql(vendor: str, cell: bool) -> tuple[str, tuple]:
+def _read_slot_sql(vendor: str, cell: bool, with_patient: bool) -> tuple[str, tuple]:
     User = get_user_model()
-    models = (Slot, User, *((Appointment, Patient) if cell else ()), Patient)
-    aliases = ("s", "c", *(("a", "h") if cell else ()), "p")
-    parts = ", ".join(joined_rows.columns(m, a) for m, a in zip(models, aliases, strict=True))
+    parts = [(Slot, "s"), (User, "c")]
+    parts += [(Appointment, "a"), (Patient, "h")] if cell else []
+    parts += [(Patient, "p")] if with_patient else []
     sql = (
-        f"SELECT {parts} FROM (SELECT 1) AS one"
+        f"SELECT {', '.join(joined_rows.columns(m, alias) for m, alias in parts)}"
+        f" FROM (SELECT 1) AS one"
         f" LEFT JOIN {joined_rows.table(Slot)} s ON s.id = %s AND s.practice_id = %s"
         f" LEFT JOIN {joined_rows.table(User)} c ON c.id = s.clinician_id"
     )
@@ -379,8 +374,9 @@ def _slot_and_patient_sql(vendor: str, cell: bool) -> tuple[str, tuple]:
             f" ON a.slot_id = s.id AND a.status IN ({live})"
             f" LEFT JOIN {joined_rows.table(Patient)} h ON h.id = a.patient_id"
         )
-    sql += f" LEFT JOIN {joined_rows.table(Patient)} p ON p.id = %s AND p.practice_id = %s"
-    return sql, models
+    if with_patient:
+        sql += f" LEFT JOIN {joined_rows.table(Patient)} p ON p.id = %s AND p.practice_id = %s"
+    return sql, tuple(m for m, _ in parts)
 
 
 def bookable(now: datetime) -> Q:

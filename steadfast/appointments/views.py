@@ -130,10 +130,13 @@ def _book_patient(request, slot, patient, form) -> tuple:
 
 
 def _slot_and_chosen(request, slot_id, form) -> tuple:
-    """(slot, patient) for a booking in place, read together; 404 if either is not the
-    practice's. The patient is None when the form is invalid."""
+    """(slot, patient) for a booking in place, read together, the slot as its cell shows it;
+    404 if either is not the practice's. The patient is None when the form is invalid."""
     if not form.is_valid():
-        return _slot_or_404(request, slot_id), None
+        try:
+            return queries.book_cell(request.user.practice_id, slot_id), None
+        except ObjectDoesNotExist as exc:
+            raise Http404 from exc
     slot, patient = queries.slot_and_patient(
         request.user.practice_id, slot_id, form.cleaned_data["patient"], cell=True
     )
@@ -154,12 +157,10 @@ def _book_in_place(request, slot_id, form):
         booked, refused = None, ""
     else:
         booked, refused = _book_patient(request, slot, patient, form)
-    # The cell is known without asking the database again when this booking took the slot,
-    # or when the slot was read taken (the booking is refused on that read, as it was read).
-    if booked:
-        slot.status, slot.appointment = SlotStatus.BOOKED, booked
-    elif patient is None or slot.status == SlotStatus.FREE:
-        slot = queries.book_cell(request.user.practice_id, slot.pk)
+        if booked:
+            slot.status, slot.appointment = SlotStatus.BOOKED, booked
+        elif slot.status == SlotStatus.FREE:  # read free, yet not booked: read it as it now is
+            slot = queries.book_cell(request.user.practice_id, slot.pk)
     asking = bool(type_warning and not booked and not refused)
     return render(
         request,
