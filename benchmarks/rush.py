@@ -278,13 +278,12 @@ def count_bookings(practice: RushPractice) -> tuple[int, int]:
 def start_server(workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
     """`steadfast serve` on a free port of 127.0.0.1; its own messages go to `log`."""
     port = free_port()
-    argv = [
-        *(str(BIN / "steadfast"), "serve", "--bind", f"127.0.0.1:{port}", "--quiet"),
-        *("--workers", str(workers), "--threads", str(threads)),
-    ]
     with log.open("w") as log_file:
         proc = subprocess.Popen(
-            argv,
+            [
+                *(str(BIN / "steadfast"), "serve", "--bind", f"127.0.0.1:{port}", "--quiet"),
+                *("--workers", str(workers), "--threads", str(threads)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=log_file,
         )
