@@ -4,7 +4,8 @@ Loads --patients patients across --practices practices and about --appointments 
 (slots eight clinicians a practice, 08:00 to 14:00 in 10-minute slots, on weekdays from about
 three years back to a few weeks ahead; the appointments fill most past slots and some future
 ones), on PostgreSQL: DATABASE_URL when set (a scratch database), otherwise a throwaway durable
-server. Patients go in with COPY; slots and appointments are generated inside PostgreSQL
+server. Slot ids are time-ordered, made as a rota run makes them (ADR 0024). Patients go in
+with COPY; slots and appointments are generated inside PostgreSQL
 (INSERT ... SELECT over generate_series), so the load is bound by the database, not Python;
 the load skips per-row triggers (the history feed's capture, foreign-key checks), so it needs a
 superuser (the throwaway server's user is one).
@@ -40,6 +41,15 @@ sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolv
 CLINICIANS = 8
 SLOTS_A_DAY = 36  # 08:00 to 14:00, ten minutes each
 ROUNDS = 200
+
+# The app's slot ids (uuid_utils' uuid7) made in SQL: PostgreSQL 15 has no uuidv7().
+UUID7_AT = """
+    CREATE FUNCTION pg_temp.uuid7_at(at timestamptz) RETURNS uuid LANGUAGE sql VOLATILE AS $$
+        SELECT encode(set_byte(overlay(uuid_send(gen_random_uuid())
+            PLACING substring(int8send(floor(extract(epoch FROM at) * 1000)::bigint) FROM 3)
+            FROM 1 FOR 6), 6, (get_byte(uuid_send(gen_random_uuid()), 6) & 15) | 112), 'hex')::uuid
+    $$
+"""
 
 
 def build(practices: int, patients: int, appointments: int) -> dict:
@@ -144,6 +154,7 @@ def build(practices: int, patients: int, appointments: int) -> dict:
         last = today + timedelta(days=21)
         first = last - timedelta(weeks=weeks)
         started = time.monotonic()
+        conn.execute(UUID7_AT)
         conn.execute(
             """
             INSERT INTO appointments_slot (id, practice_id, clinician_id, start, "end", slot_type,
@@ -158,7 +169,10 @@ def build(practices: int, patients: int, appointments: int) -> dict:
                     THEN 'booked' ELSE 'free' END,
                 NULL, NULL, %s
             FROM (
-                SELECT gen_random_uuid() AS id, u.practice_id, u.id AS clinician_id, t
+                -- Time-ordered ids, as a rota run six weeks ahead makes them (generate_slots:
+                -- day by day, clinician by clinician, in time order).
+                SELECT pg_temp.uuid7_at(d - interval '6 weeks' + make_interval(secs => u.id)
+                    + k * interval '1 millisecond') AS id, u.practice_id, u.id AS clinician_id, t
                 FROM accounts_user u
                 CROSS JOIN generate_series(%s::date, %s::date, interval '1 day') AS d
                 CROSS JOIN generate_series(0, %s - 1) AS k
