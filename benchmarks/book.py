@@ -165,7 +165,7 @@ async def page_run(base, keys, patients, names, day, slots) -> tuple[Tally, floa
 
 def probe(
     practice, slots: dict[str, list[str]], profile: bool = False
-) -> dict[str, tuple[float, int]]:
+) -> dict[str, tuple[float, int, float]]:
     """(median CPU ms, queries, PostgreSQL's CPU ms) of one won booking in this process, per path
     (and of one lost race on the page path); with `profile`,
     also the last booking's SQL and where the measured bookings' time went (cProfile)."""

@@ -52,8 +52,8 @@ UUID7_AT = """
 """
 
 
-def build(practices: int, patients: int, appointments: int) -> dict:
-    """Practices, staff, patients, slots and appointments; returns what the measurement needs."""
+def build(practices: int, patients: int, appointments: int) -> None:
+    """Practices, staff, patients, slots and appointments."""
     import psycopg
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
@@ -191,7 +191,7 @@ def build(practices: int, patients: int, appointments: int) -> dict:
         )
         conn.execute("CREATE INDEX ON numbered (practice_id, n)")
         # An appointment in each slot booked above, for a patient of the slot's practice.
-        conn.execute(
+        inserted = conn.execute(
             """
             WITH chosen AS (
                 SELECT s.id AS slot_id, s.practice_id, s.start, s.clinician_id,
@@ -211,23 +211,17 @@ def build(practices: int, patients: int, appointments: int) -> dict:
             JOIN numbered p ON p.practice_id = c.practice_id AND p.n = c.h % z.size
             """
         )
-        (count,) = conn.execute("SELECT count(*) FROM appointments_appointment").fetchone()
         conn.commit()
         print(
-            f"  {count} appointments, {first} to {last}, in {time.monotonic() - started:.0f} s",
+            f"  {inserted.rowcount} appointments, {first} to {last},"
+            f" in {time.monotonic() - started:.0f} s",
             flush=True,
         )
-    return {
-        "practices": made,
-        "first": first,
-        "last": last,
-        "patients": patients,
-        "appointments": count,
-    }
 
 
-def loaded_before(practices: int) -> dict:
-    """What `build` returned, for a database it loaded before (--measure-only)."""
+def loaded(practices: int) -> dict:
+    """What the measurement needs of the database `build` loaded (now or on an earlier run):
+    its practices, the days loaded, and how many patients and appointments it holds."""
     import psycopg
     from django.utils import timezone
 
@@ -236,7 +230,7 @@ def loaded_before(practices: int) -> dict:
     codes = [f"Y{90000 + n:05d}" for n in range(practices)]
     made = sorted(Practice.objects.filter(ods_code__in=codes), key=lambda p: p.ods_code)
     if len(made) != practices:
-        raise SystemExit(f"--measure-only: {len(made)} of {practices} practices are loaded")
+        raise SystemExit(f"{len(made)} of {practices} practices are loaded")
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         (count,) = conn.execute("SELECT count(*) FROM appointments_appointment").fetchone()
         (patients,) = conn.execute("SELECT count(*) FROM patients_patient").fetchone()
@@ -335,11 +329,10 @@ def main() -> None:
         from django.conf import settings
 
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        if args.measure_only:
-            built = loaded_before(args.practices)
-        else:
-            built = build(args.practices, args.patients, args.appointments)
+        if not args.measure_only:
+            build(args.practices, args.patients, args.appointments)
             settle(env)
+        built = loaded(args.practices)
         print(f"scale: measuring, {ROUNDS} of each; load {os.getloadavg()[0]:.1f}", flush=True)
         timings = measure(built["practices"], built["first"], built["last"])
 

@@ -77,7 +77,7 @@ class CellMaker:
             return Cell(slot.id, "blocked", slot.slot_type)
         type_label = self.type_labels.get(slot.slot_type, slot.slot_type)
         if slot.over:
-            return Cell(slot.id, "past", slot.slot_type, type_label)
+            return Cell(slot.id, "past", slot.slot_type, type_label=type_label)
         icon = MODE_ICONS.get(slot.delivery_mode, "")
         if slot.embargoed_until and slot.embargoed_until > self.now:
             released = self.time(slot.embargoed_until)
@@ -86,8 +86,8 @@ class CellMaker:
             slot.id,
             "free",
             slot.slot_type,
-            type_label,
-            icon,
+            type_label=type_label,
+            mode_icon=icon,
             url=self.book_url(slot.id),
             description=self.description(slot),
             reserved=(

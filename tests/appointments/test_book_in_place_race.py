@@ -17,8 +17,13 @@ from tests.factories import PatientFactory, SlotFactory, london, tomorrow
 
 
 def _waiting_for_a_lock() -> bool:
+    """Whether a connection to this test's database waits on a lock (tests in other databases of
+    the same server, run alongside, do not count)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
         return cursor.fetchone()[0] > 0
 
 
